@@ -22,6 +22,8 @@
 struct event_base;
 struct evbuffer;
 
+/* Both u32 lengths of a frame (frame_len, header_len) are big-endian. */
+
 /** Largest frame accepted from a peer unless configured otherwise. */
 #define RPC_DEFAULT_MAX_FRAME (128u << 20)
 
@@ -67,10 +69,11 @@ int rpc_frame_take(struct evbuffer *in, size_t max_frame, rpc_frame **out);
 
 typedef struct rpc_client rpc_client;
 
-/** Called once per call: @p err is 0 with @p reply set, or -ETIMEDOUT,
- *  -ECONNRESET (connection lost), -ECONNREFUSED (could not connect in time),
- *  -ECANCELED (client freed). @p reply is borrowed: rpc_frame_ref() it to keep
- *  it past the callback. */
+/** Called once per call: @p err is 0 with @p reply set, or -ETIMEDOUT
+ *  (sent, no answer in time), -ECONNRESET (connection lost after the call
+ *  was sent), -ECONNREFUSED (could not connect in time: the call was never
+ *  sent, so retrying it is safe), -ECANCELED (client freed). @p reply is
+ *  borrowed: rpc_frame_ref() it to keep it past the callback. */
 typedef void (*rpc_reply_cb)(int err, rpc_frame *reply, void *arg);
 
 typedef struct rpc_client_opts {
@@ -96,9 +99,11 @@ bool rpc_client_connected(const rpc_client *c);
 
 /** Send a request. @p body is packed now (the caller keeps ownership);
  *  @p tail's content is moved out (may be NULL). Calls made while not
- *  connected wait for the connection, within their timeout. Returns the call
- *  id (> 0), or 0 when the call could not even be queued (OOM): then @p cb is
- *  not called. */
+ *  connected wait for the connection, within their timeout (@p timeout_ms
+ *  <= 0: no deadline; the call still fails with the connection). @p cb never
+ *  runs before this returns. Returns the call id (> 0), or 0 when the call
+ *  could not even be queued (OOM, frame over 4 GiB, client being freed):
+ *  then @p cb is not called and @p tail is left as it was. */
 uint64_t rpc_client_call(rpc_client *c, Eddy__Method method, uint64_t map_version,
                          const ProtobufCMessage *body, struct evbuffer *tail, int timeout_ms,
                          rpc_reply_cb cb, void *arg);
@@ -125,6 +130,9 @@ rpc_server *rpc_server_new(struct event_base *base, const char *address, size_t 
 void rpc_server_free(rpc_server *s);
 /** The port actually bound (useful with port 0 in tests). */
 int rpc_server_port(const rpc_server *s);
+/** Stop reading a connection while more than @p high bytes of replies wait
+ *  in its output; resume below half (0: the default, 64 MiB). */
+void rpc_server_set_output_limit(rpc_server *s, size_t high);
 
 /** The request frame (borrowed; valid until rpc_call_reply). */
 rpc_frame *rpc_call_frame(rpc_call *call);
@@ -135,8 +143,10 @@ bool rpc_call_peer_alive(const rpc_call *call);
 uint64_t rpc_call_conn_id(const rpc_call *call);
 
 /** Answer and free @p call. @p body may be NULL; @p tail's content is moved
- *  (may be NULL). If the connection is gone the reply is dropped. Returns 0
- *  or -errno (the call is freed either way). */
+ *  (may be NULL). If the connection is gone the reply is dropped (and the
+ *  tail drained): -ENOTCONN. If the reply cannot be encoded the connection is
+ *  closed, so that the peer learns at once instead of at its timeout.
+ *  Returns 0 or -errno (the call is freed either way). */
 int rpc_call_reply(rpc_call *call, Eddy__Status status, const ProtobufCMessage *body,
                    struct evbuffer *tail);
 

@@ -1,0 +1,290 @@
+/* rpc_server.c — RPC listener: one bufferevent per connection, frames handed
+ * to the handler as rpc_call objects.
+ *
+ * Ownership (written down, as the style guide asks):
+ *  - the server owns its listener and holds one reference on each OPEN
+ *    connection (dropped when the connection closes);
+ *  - each rpc_call holds one reference on its connection and one on its
+ *    request frame, both dropped by rpc_call_reply();
+ *  - the read callback holds a reference while it runs handlers, because a
+ *    handler may close the connection (rpc_server_free) under it.
+ * So a call answered after its connection closed finds conn->alive false
+ * and drops the reply; the connection memory lives until the last call ends. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "log.h"
+#include "netaddr.h"
+#include "rpc.h"
+
+/* Stop reading a connection whose replies pile up above this many bytes;
+ * resume below half (libevent sample/le-proxy.c). */
+#define RPC_SERVER_OUT_HIGH ((size_t)64 << 20)
+/* Frames handled per read wakeup, so one busy peer cannot starve the rest of
+ * the loop (memcached reqs_per_event). */
+#define RPC_FRAMES_PER_WAKEUP 64
+
+struct rpc_link {
+    struct rpc_link *prev, *next;
+};
+
+typedef struct rpc_conn {
+    struct rpc_link link; /* first member: the server's list of open conns */
+    rpc_server *srv;      /* NULL once closed */
+    struct bufferevent *bev;
+    uint64_t id;
+    int refs;
+    bool alive;
+    bool paused; /* reading stopped by back-pressure */
+} rpc_conn;
+
+struct rpc_server {
+    struct event_base *base;
+    struct evconnlistener *lst;
+    size_t max_frame;
+    size_t out_high;
+    rpc_handler_fn handler;
+    void *arg;
+    int port;
+    uint64_t next_conn_id;
+    struct rpc_link conns; /* sentinel */
+};
+
+struct rpc_call {
+    rpc_frame *frame;
+    rpc_conn *conn;
+};
+
+/* noinline: once inlined into conn_read_cb, gcc's -Wuse-after-free cannot
+ * see that the callback's own reference keeps k alive across conn_close. */
+__attribute__((noinline)) static void conn_unref(rpc_conn *k) {
+    if (--k->refs == 0)
+        free(k);
+}
+
+/* Close the socket and forget the connection; calls still held by handlers
+ * keep the memory alive through their references. */
+static void conn_close(rpc_conn *k) {
+    if (!k->alive)
+        return;
+    k->alive = false;
+    bufferevent_free(k->bev);
+    k->bev = NULL;
+    k->link.prev->next = k->link.next;
+    k->link.next->prev = k->link.prev;
+    k->srv = NULL;
+    conn_unref(k);
+}
+
+/* Back-pressure: called after anything was queued for output. */
+static void conn_check_output(rpc_conn *k) {
+    if (k->paused || !k->alive)
+        return;
+    if (evbuffer_get_length(bufferevent_get_output(k->bev)) > k->srv->out_high) {
+        k->paused = true;
+        bufferevent_disable(k->bev, EV_READ);
+    }
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg) {
+    rpc_conn *k = arg;
+    k->refs++;
+    int handled = 0;
+    while (k->alive && !k->paused) {
+        if (handled == RPC_FRAMES_PER_WAKEUP) {
+            /* more may be buffered: come back on the next loop turn */
+            bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+            break;
+        }
+        rpc_frame *f = NULL;
+        int r = rpc_frame_take(bufferevent_get_input(bev), k->srv->max_frame, &f);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            LOG_WARN("rpc", "closing connection %llu: bad frame (%s)", (unsigned long long)k->id,
+                     strerror(-r));
+            conn_close(k);
+            break;
+        }
+        rpc_call *call = f->hdr->response ? NULL : malloc(sizeof *call);
+        if (!call) {
+            /* a response sent to a server is a confused peer; OOM here
+             * cannot be answered either: drop the connection */
+            LOG_WARN("rpc", "closing connection %llu: %s", (unsigned long long)k->id,
+                     f->hdr->response ? "unexpected response frame" : "out of memory");
+            rpc_frame_unref(f);
+            conn_close(k);
+            break;
+        }
+        call->frame = f;
+        call->conn = k;
+        k->refs++;
+        handled++;
+        k->srv->handler(call, k->srv->arg);
+    }
+    conn_unref(k);
+}
+
+/* Output drained to the low watermark (half the high mark): resume. */
+static void conn_write_cb(struct bufferevent *bev, void *arg) {
+    rpc_conn *k = arg;
+    if (!k->paused)
+        return;
+    k->paused = false;
+    bufferevent_enable(bev, EV_READ);
+    /* frames already buffered produce no new read event: look at them */
+    bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg) {
+    rpc_conn *k = arg;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+        if (what & BEV_EVENT_ERROR)
+            LOG_DEBUG("rpc", "connection %llu: %s", (unsigned long long)k->id,
+                      evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        conn_close(k);
+    }
+}
+
+static void accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg) {
+    rpc_server *s = arg;
+    int one = 1;
+    /* small frames (headers, acks) must not wait for Nagle */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    rpc_conn *k = calloc(1, sizeof *k);
+    struct bufferevent *bev =
+        k ? bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
+    if (!bev) {
+        LOG_WARN("rpc", "dropping accepted connection: out of memory");
+        free(k);
+        evutil_closesocket(fd);
+        return;
+    }
+    k->srv = s;
+    k->bev = bev;
+    k->id = ++s->next_conn_id;
+    k->refs = 1; /* the open connection's own reference */
+    k->alive = true;
+    k->link.next = &s->conns;
+    k->link.prev = s->conns.prev;
+    s->conns.prev->next = &k->link;
+    s->conns.prev = &k->link;
+    bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, k);
+    bufferevent_setwatermark(bev, EV_WRITE, s->out_high / 2, 0);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+static void accept_error_cb(struct evconnlistener *lst, void *arg) {
+    /* EMFILE and friends: libevent keeps the listener armed; say it once per
+     * occurrence so that an operator sees why connections stall */
+    LOG_WARN("rpc", "accept: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+rpc_server *rpc_server_new(struct event_base *base, const char *address, size_t max_frame,
+                           rpc_handler_fn handler, void *arg) {
+    netaddr na;
+    struct sockaddr_storage ss;
+    socklen_t sslen = 0;
+    int r = netaddr_parse(address, &na);
+    /* binding happens at startup, before the loop runs: a blocking lookup
+     * of a listener's host name is acceptable here */
+    if (r == 0)
+        r = netaddr_resolve(&na, true, &ss, &sslen);
+    if (r < 0 || !handler) {
+        errno = r < 0 ? -r : EINVAL;
+        return NULL;
+    }
+    rpc_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    s->base = base;
+    s->max_frame = max_frame ? max_frame : RPC_DEFAULT_MAX_FRAME;
+    s->out_high = RPC_SERVER_OUT_HIGH;
+    s->handler = handler;
+    s->arg = arg;
+    s->conns.next = s->conns.prev = &s->conns;
+    s->lst = evconnlistener_new_bind(base, accept_cb, s,
+                                     LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE |
+                                         LEV_OPT_CLOSE_ON_EXEC,
+                                     -1, (struct sockaddr *)&ss, (int)sslen);
+    if (!s->lst) {
+        int e = errno ? errno : EADDRNOTAVAIL;
+        free(s);
+        errno = e;
+        return NULL;
+    }
+    evconnlistener_set_error_cb(s->lst, accept_error_cb);
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    if (getsockname(evconnlistener_get_fd(s->lst), (struct sockaddr *)&bound, &blen) == 0)
+        s->port = ntohs(bound.ss_family == AF_INET6
+                            ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                            : ((struct sockaddr_in *)&bound)->sin_port);
+    return s;
+}
+
+void rpc_server_free(rpc_server *s) {
+    if (!s)
+        return;
+    evconnlistener_free(s->lst);
+    while (s->conns.next != &s->conns)
+        conn_close((rpc_conn *)s->conns.next);
+    free(s);
+}
+
+int rpc_server_port(const rpc_server *s) { return s->port; }
+
+void rpc_server_set_output_limit(rpc_server *s, size_t high) {
+    s->out_high = high ? high : RPC_SERVER_OUT_HIGH;
+    for (struct rpc_link *l = s->conns.next; l != &s->conns; l = l->next)
+        bufferevent_setwatermark(((rpc_conn *)l)->bev, EV_WRITE, s->out_high / 2, 0);
+}
+
+rpc_frame *rpc_call_frame(rpc_call *call) { return call->frame; }
+
+bool rpc_call_peer_alive(const rpc_call *call) { return call->conn->alive; }
+
+uint64_t rpc_call_conn_id(const rpc_call *call) { return call->conn->id; }
+
+int rpc_call_reply(rpc_call *call, Eddy__Status status, const ProtobufCMessage *body,
+                   struct evbuffer *tail) {
+    rpc_conn *k = call->conn;
+    int r;
+    if (k->alive) {
+        Eddy__RpcHeader hdr = EDDY__RPC_HEADER__INIT;
+        hdr.id = call->frame->hdr->id;
+        hdr.method = call->frame->hdr->method;
+        hdr.response = true;
+        hdr.status = status;
+        r = rpc_frame_write(bufferevent_get_output(k->bev), &hdr, body, tail);
+        if (r == 0) {
+            conn_check_output(k);
+        } else {
+            LOG_WARN("rpc", "closing connection %llu: cannot send a reply (%s)",
+                     (unsigned long long)k->id, strerror(-r));
+            conn_close(k);
+        }
+    } else {
+        /* keep the "tail is moved" contract even when the reply is dropped */
+        if (tail)
+            evbuffer_drain(tail, evbuffer_get_length(tail));
+        r = -ENOTCONN;
+    }
+    rpc_frame_unref(call->frame);
+    conn_unref(k);
+    free(call);
+    return r;
+}
