@@ -37,16 +37,27 @@ typedef void (*br_commit_cb)(br_append *items, size_t n, void *arg);
 int br_committer_start(br_store *s, struct event_base *loop, br_committer **out);
 
 /** Queue @p n appends (from the loop thread). Returns 0, or -errno when
- *  queueing failed (then @p cb will not run). */
+ *  queueing failed (then @p cb will not run): -EINVAL for n == 0, -ENOMEM,
+ *  -ESHUTDOWN after br_committer_stop() began. Each item either gets its own
+ *  err (then base_offset is -1) or is committed; one failing item does not
+ *  fail the others. Appends of one part are assigned offsets in submit
+ *  order. The loop needs evthread_use_pthreads() before its event_base was
+ *  created: the writer thread wakes it. */
 int br_commit_submit(br_committer *c, br_append *items, size_t n, br_commit_cb cb, void *arg);
 
 /** Run @p fn(txn, arg) in the writer thread inside the next group
  *  transaction (for other durable writes: offsets, producer state). @p done
- *  runs on the loop with the commit result. */
+ *  (may be NULL) runs on the loop with fn's error or the commit result.
+ *  @p fn returns 0 or -errno; on failure its writes are discarded and the
+ *  rest of the group proceeds. LMDB cannot undo part of a transaction, so
+ *  when another member of the group fails, the group is replayed: @p fn may
+ *  then run more than once and must only write through @p txn (no other side
+ *  effects until @p done). */
 int br_commit_submit_fn(br_committer *c, int (*fn)(MDB_txn *txn, void *arg),
                         void (*done)(int err, void *arg), void *arg);
 
-/** Finish queued work, stop the thread, free. Accepts NULL. */
+/** Finish queued work, stop the thread, free. Accepts NULL. Completions not
+ *  yet delivered by the loop run here, on the calling (loop) thread. */
 void br_committer_stop(br_committer *c);
 
 /** Counters for stats (read from any thread). */

@@ -31,12 +31,17 @@ typedef struct br_part {
 
 /** Find the partition in memory, or load it from "parts", or (with
  *  @p create) create it empty. Returns 0 and *out (owned by the store), or
- *  -ENOENT (missing and !create) or -errno. Loop thread only. */
+ *  -ENOENT (missing and !create) or -errno. Loop thread only.
+ *  Loading scans the partition's keys once (high watermark, log start,
+ *  bytes). Creating runs a small write transaction on the calling thread:
+ *  it waits for the writer's current group commit (rare: new partitions). */
 int br_plog_open(br_store *s, const uint8_t topic_id[16], int32_t partition, bool create,
                  br_part **out);
 
 /** Call @p fn for every partition stored (topic id, partition). For
- *  reconciling with the cluster map at start. Returns 0 or -errno. */
+ *  reconciling with the cluster map at start. @p fn runs inside a read
+ *  transaction: it must not write to the store (collect, then act).
+ *  Returns 0 or -errno. */
 int br_plog_list(br_store *s, void (*fn)(const uint8_t topic_id[16], int32_t partition, void *arg),
                  void *arg);
 
@@ -53,8 +58,13 @@ int br_plog_drop(br_store *s, const uint8_t topic_id[16], int32_t partition);
 int br_plog_read(br_store *s, br_part *p, int64_t offset, size_t max_bytes,
                  struct evbuffer *out, size_t *n);
 
-/** The earliest offset whose batch has maxTimestamp >= @p ts: *offset and
- *  *ts_found (the batch's maxTimestamp), or *offset = -1 when none. */
+/** The earliest offset whose record timestamp is >= @p ts (ListOffsets by
+ *  time): *offset and *ts_found, or *offset = -1 and *ts_found = -1 when
+ *  none. Batches are scanned in order from log_start (linear in the number of
+ *  batches: acceptable while retention keeps logs short; an index by time
+ *  would replace it). Within uncompressed CreateTime batches the record is
+ *  found exactly; compressed and LogAppendTime batches answer with their base
+ *  offset and maxTimestamp. Loop thread. Returns 0 or -errno. */
 int br_plog_offset_for_time(br_store *s, br_part *p, int64_t ts, int64_t *offset,
                             int64_t *ts_found);
 
@@ -67,7 +77,18 @@ int br_plog_append(br_store *s, MDB_txn *txn, br_part *p, uint8_t *batches, size
                    int32_t leader_epoch, int64_t log_append_time, int64_t *base_offset);
 
 /** Delete whole batches below @p new_start (retention / DeleteRecords) in
- *  @p txn. Writer thread only. */
+ *  @p txn and store the new log start (a batch containing new_start stays;
+ *  reads below new_start then give -ERANGE). Writer thread only. log_start
+ *  and bytes are published at once, before the commit: readers may be
+ *  refused data that is still there, never shown data that is gone; if the
+ *  transaction then fails, the in-memory values stay ahead of the disk until
+ *  the next open. new_start <= log_start is a no-op. Returns 0, -ERANGE when
+ *  new_start is past the end of the log, or -errno. */
 int br_plog_truncate_head(br_store *s, MDB_txn *txn, br_part *p, int64_t new_start);
+
+/** Publish appends after the transaction holding them committed (writer
+ *  thread): high_watermark = next_offset, bytes += @p added_bytes. The
+ *  committer calls it; code appending in its own transaction must too. */
+void br_plog_publish(br_part *p, int64_t added_bytes);
 
 #endif

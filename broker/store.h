@@ -30,7 +30,9 @@ typedef struct br_store_opts {
  *  *out, or -errno. The store owns the environment; close with
  *  br_store_close(). */
 int br_store_open(const br_store_opts *opts, br_store **out);
-/** Close the environment. Accepts NULL. No transaction may be open. */
+/** Close the environment. Accepts NULL. No transaction may be open (the
+ *  committer must be stopped). In nosync mode the environment is synced
+ *  first, so a clean shutdown loses nothing. */
 void br_store_close(br_store *s);
 
 /** Map an LMDB return code to 0 or -errno (the only such mapping). */
@@ -38,15 +40,40 @@ int br_store_error(int mdb_rc);
 
 /** The environment and the named databases, for modules of broker/. */
 MDB_env *br_store_env(br_store *s);
-MDB_dbi br_store_dbi(br_store *s, const char *name);  /* "meta", "parts", "log" */
+/** The handle of "meta", "parts", "log" or a name opened with
+ *  br_store_open_db(). Any other name is a bug of the caller: aborts. */
+MDB_dbi br_store_dbi(br_store *s, const char *name);
 bool br_store_is_sync(const br_store *s);
 
 /** Read a metadata value: *val is a malloc'd copy the caller frees.
- *  Returns 0, -ENOENT or -errno. */
+ *  Loop thread only (uses the store's read handle). Returns 0, -ENOENT or
+ *  -errno. */
 int br_store_meta_get(br_store *s, const char *key, void **val, size_t *len);
-/** Write a metadata value in its own durable transaction. Meant for rare
- *  writes (startup, catalog changes), not the data path. */
+/** Write a metadata value in its own durable transaction (synced even in
+ *  nosync mode). Meant for rare writes (startup, catalog changes), not the
+ *  data path: it waits for the writer thread's current transaction. Not from
+ *  the writer thread itself (use br_commit_submit_fn there). */
 int br_store_meta_put(br_store *s, const char *key, const void *val, size_t len);
+
+/** Open (creating if needed) another named database, for modules that keep
+ *  their own (group offsets, producer state). At most 16 databases in all.
+ *  Call from the loop thread at start, before the committer runs. The name
+ *  is copied; br_store_dbi() knows it afterwards. Returns 0 or -errno. */
+int br_store_open_db(br_store *s, const char *name, MDB_dbi *out);
+
+/** Begin a short read-only transaction (loop thread only). Reuses one
+ *  reset/renewed handle per store; a nested call gets a fresh transaction.
+ *  End every successful begin with br_store_read_end(). Returns 0 or -errno. */
+int br_store_read_begin(br_store *s, MDB_txn **txn);
+/** End a read transaction from br_store_read_begin(). Accepts NULL. */
+void br_store_read_end(br_store *s, MDB_txn *txn);
+
+/** Per-store state of other broker modules (plog's partition table), freed
+ *  by br_store_close() with @p free_fn (in reverse slot order, before the
+ *  environment closes). Loop thread only. */
+enum { BR_STORE_CTX_PLOG = 0, BR_STORE_CTX_MAX = 4 };
+void *br_store_ctx(br_store *s, int slot);
+void br_store_set_ctx(br_store *s, int slot, void *ctx, void (*free_fn)(void *ctx));
 
 /** Environment figures for stats. */
 typedef struct br_store_stats {

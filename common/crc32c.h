@@ -9,4 +9,8 @@
  *  it, a table otherwise. */
 uint32_t crc32c(uint32_t crc, const void *data, size_t len);
 
+/** The same CRC always computed with the table (for tests and benchmarks that
+ *  compare the two paths). */
+uint32_t crc32c_sw(uint32_t crc, const void *data, size_t len);
+
 #endif

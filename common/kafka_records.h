@@ -58,12 +58,17 @@ enum kafka_records_status {
 };
 
 /** Parse the batch header at @p p (@p len bytes available). Returns 0, or
- *  KAFKA_RECORDS_CORRUPT / KAFKA_RECORDS_BAD_MAGIC; does not check the CRC. */
+ *  KAFKA_RECORDS_CORRUPT (fewer than KAFKA_BATCH_HEADER_LEN bytes, or
+ *  batchLength < 49) / KAFKA_RECORDS_BAD_MAGIC (checked first, so that a
+ *  short v0/v1 message set is recognised); does not check the CRC, nor that
+ *  the whole batch (out->total_len) lies within @p len: callers do. */
 int kafka_batch_parse(const uint8_t *p, size_t len, kafka_batch *out);
 
 /** Validate a whole produce payload: one or more complete v2 batches, each
  *  with a correct CRC-32C, lastOffsetDelta >= 0 and recordCount ==
- *  lastOffsetDelta + 1, no trailing partial batch, each batch at most
+ *  lastOffsetDelta + 1, no trailing partial batch; in uncompressed batches
+ *  the records must also exactly fill the batch with offsetDelta 0, 1, ...
+ *  (KAFKA_RECORDS_CORRUPT / _INVALID otherwise); each batch at most
  *  @p max_batch_bytes (0: no limit). On success *n_batches and
  *  *n_records (sum of lastOffsetDelta+1) are set. Returns a
  *  kafka_records_status. */
@@ -74,6 +79,15 @@ int kafka_records_validate(const uint8_t *p, size_t len, size_t max_batch_bytes,
  *  response): returns 1 with *b filled and *off advanced, 0 at the end or at
  *  a partial batch, KAFKA_RECORDS_CORRUPT if a header is impossible. */
 int kafka_records_next(const uint8_t *p, size_t len, size_t *off, kafka_batch *b);
+
+/** Find, in the complete batch @p b (from kafka_batch_parse on a buffer that
+ *  holds all of it), the first record with timestamp >= @p ts: returns 1 with
+ *  *offset (absolute, from b->base_offset) and *rec_ts; 0 when the batch's
+ *  maxTimestamp < ts; KAFKA_RECORDS_CORRUPT when its records are malformed.
+ *  Compressed and LogAppendTime batches answer with their base offset and
+ *  maxTimestamp (records are not decompressed). */
+int kafka_batch_find_time(const kafka_batch *b, int64_t ts, int64_t *offset,
+                          int64_t *rec_ts);
 
 /** Rewrite baseOffset of the batch at @p batch (no CRC change). */
 void kafka_batch_set_base_offset(uint8_t *batch, int64_t base_offset);

@@ -1,0 +1,334 @@
+/* store.c — the broker's LMDB environment (see store.h).
+ *
+ * MDB_NOTLS: the loop thread keeps a reset/renewed read transaction while
+ * the writer thread writes; without NOTLS a reader slot would be tied to the
+ * thread rather than the transaction handle. */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STORE_MAX_DBS 16
+#define STORE_DEFAULT_MAP ((size_t)8 << 30)
+
+struct store_db {
+    char *name;
+    MDB_dbi dbi;
+};
+
+struct br_store {
+    MDB_env *env;
+    bool sync;
+    /* The built-in databases, fixed after open: the writer thread looks them
+     * up without touching dbs[] (which br_store_open_db may extend). */
+    MDB_dbi meta_dbi, parts_dbi, log_dbi;
+    struct store_db dbs[STORE_MAX_DBS];
+    int n_dbs;
+    /* The loop thread's reusable read transaction: NULL until first use,
+     * reset between uses; busy while handed out. */
+    MDB_txn *rtxn;
+    bool rtxn_busy;
+    void *ctx[BR_STORE_CTX_MAX];
+    void (*ctx_free[BR_STORE_CTX_MAX])(void *);
+};
+
+int br_store_error(int mdb_rc) {
+    switch (mdb_rc) {
+    case MDB_SUCCESS:
+        return 0;
+    case MDB_NOTFOUND:
+        return -ENOENT;
+    case MDB_MAP_FULL:
+        return -ENOSPC;
+    case MDB_KEYEXIST:
+        return -EEXIST;
+    case MDB_READERS_FULL:
+        /* All reader slots taken: transient, worth a retry by the caller. */
+        return -EAGAIN;
+    default:
+        break;
+    }
+    /* LMDB passes system errors through as positive errno values; its own
+     * codes are negative (MDB_KEYEXIST .. MDB_LAST_ERRCODE). */
+    if (mdb_rc > 0)
+        return -mdb_rc;
+    return -EIO;
+}
+
+/* mkdir -p: create every missing component of @p dir. */
+static int mkdir_p(const char *dir) {
+    size_t n = strlen(dir);
+    if (n == 0)
+        return -EINVAL;
+    char *path = malloc(n + 1);
+    if (!path)
+        return -ENOMEM;
+    memcpy(path, dir, n + 1);
+    int r = 0;
+    for (size_t i = 1; i <= n && r == 0; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char saved = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+            r = -errno;
+        path[i] = saved;
+    }
+    if (r == 0) {
+        struct stat st;
+        if (stat(dir, &st) < 0)
+            r = -errno;
+        else if (!S_ISDIR(st.st_mode))
+            r = -ENOTDIR;
+    }
+    free(path);
+    return r;
+}
+
+static int add_db(br_store *s, MDB_txn *txn, const char *name, MDB_dbi *out) {
+    if (s->n_dbs == STORE_MAX_DBS)
+        return -ENOSPC;
+    size_t n = strlen(name);
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, name, n + 1);
+    MDB_dbi dbi;
+    int rc = mdb_dbi_open(txn, name, MDB_CREATE, &dbi);
+    if (rc) {
+        free(copy);
+        return br_store_error(rc);
+    }
+    s->dbs[s->n_dbs].name = copy;
+    s->dbs[s->n_dbs].dbi = dbi;
+    s->n_dbs++;
+    *out = dbi;
+    return 0;
+}
+
+static int open_builtin_dbs(br_store *s) {
+    static const char *const names[] = {"meta", "parts", "log"};
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc)
+        return br_store_error(rc);
+    MDB_dbi *const slots[] = {&s->meta_dbi, &s->parts_dbi, &s->log_dbi};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        int r = add_db(s, txn, names[i], slots[i]);
+        if (r < 0) {
+            mdb_txn_abort(txn);
+            return r;
+        }
+    }
+    return br_store_error(mdb_txn_commit(txn));
+}
+
+int br_store_open(const br_store_opts *opts, br_store **out) {
+    int r = mkdir_p(opts->dir);
+    if (r < 0)
+        return r;
+    br_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->sync = opts->sync;
+    int rc = mdb_env_create(&s->env);
+    if (rc) {
+        free(s);
+        return br_store_error(rc);
+    }
+    rc = mdb_env_set_maxdbs(s->env, STORE_MAX_DBS);
+    if (!rc)
+        rc = mdb_env_set_mapsize(s->env, opts->map_size ? opts->map_size : STORE_DEFAULT_MAP);
+    unsigned flags = MDB_NOTLS | (opts->sync ? 0 : MDB_NOSYNC);
+    if (!rc)
+        rc = mdb_env_open(s->env, opts->dir, flags, 0644);
+    if (rc) {
+        r = br_store_error(rc);
+        goto fail;
+    }
+    /* Reader slots left by a crashed process would pin old pages forever. */
+    int dead;
+    mdb_reader_check(s->env, &dead);
+    r = open_builtin_dbs(s);
+    if (r < 0)
+        goto fail;
+    *out = s;
+    return 0;
+fail:
+    for (int i = 0; i < s->n_dbs; i++)
+        free(s->dbs[i].name);
+    mdb_env_close(s->env);
+    free(s);
+    return r;
+}
+
+void br_store_close(br_store *s) {
+    if (!s)
+        return;
+    for (int i = BR_STORE_CTX_MAX - 1; i >= 0; i--) {
+        if (s->ctx[i] && s->ctx_free[i])
+            s->ctx_free[i](s->ctx[i]);
+    }
+    if (s->rtxn)
+        mdb_txn_abort(s->rtxn);
+    if (!s->sync)
+        mdb_env_sync(s->env, 1);
+    for (int i = 0; i < s->n_dbs; i++)
+        free(s->dbs[i].name);
+    mdb_env_close(s->env);
+    free(s);
+}
+
+MDB_env *br_store_env(br_store *s) { return s->env; }
+
+bool br_store_is_sync(const br_store *s) { return s->sync; }
+
+MDB_dbi br_store_dbi(br_store *s, const char *name) {
+    if (strcmp(name, "log") == 0)
+        return s->log_dbi;
+    if (strcmp(name, "parts") == 0)
+        return s->parts_dbi;
+    if (strcmp(name, "meta") == 0)
+        return s->meta_dbi;
+    for (int i = 0; i < s->n_dbs; i++) {
+        if (strcmp(s->dbs[i].name, name) == 0)
+            return s->dbs[i].dbi;
+    }
+    /* A misspelt name would otherwise silently write into the main DB. */
+    fprintf(stderr, "br_store_dbi: unknown database \"%s\"\n", name);
+    abort();
+}
+
+int br_store_open_db(br_store *s, const char *name, MDB_dbi *out) {
+    for (int i = 0; i < s->n_dbs; i++) {
+        if (strcmp(s->dbs[i].name, name) == 0) {
+            *out = s->dbs[i].dbi;
+            return 0;
+        }
+    }
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc)
+        return br_store_error(rc);
+    int r = add_db(s, txn, name, out);
+    if (r < 0) {
+        mdb_txn_abort(txn);
+        return r;
+    }
+    r = br_store_error(mdb_txn_commit(txn));
+    if (r < 0) {
+        /* The handle is not valid after a failed commit: forget the name. */
+        s->n_dbs--;
+        free(s->dbs[s->n_dbs].name);
+    }
+    return r;
+}
+
+int br_store_read_begin(br_store *s, MDB_txn **txn) {
+    int rc;
+    if (s->rtxn_busy || !s->rtxn) {
+        MDB_txn *t;
+        rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t);
+        if (rc)
+            return br_store_error(rc);
+        if (!s->rtxn_busy) {
+            s->rtxn = t;
+            s->rtxn_busy = true;
+        }
+        *txn = t;
+        return 0;
+    }
+    rc = mdb_txn_renew(s->rtxn);
+    if (rc) {
+        /* A handle that cannot renew is dropped; the next call makes one. */
+        mdb_txn_abort(s->rtxn);
+        s->rtxn = NULL;
+        return br_store_error(rc);
+    }
+    s->rtxn_busy = true;
+    *txn = s->rtxn;
+    return 0;
+}
+
+void br_store_read_end(br_store *s, MDB_txn *txn) {
+    if (!txn)
+        return;
+    if (txn == s->rtxn) {
+        mdb_txn_reset(txn);
+        s->rtxn_busy = false;
+    } else {
+        mdb_txn_abort(txn);
+    }
+}
+
+void *br_store_ctx(br_store *s, int slot) {
+    return slot >= 0 && slot < BR_STORE_CTX_MAX ? s->ctx[slot] : NULL;
+}
+
+void br_store_set_ctx(br_store *s, int slot, void *ctx, void (*free_fn)(void *ctx)) {
+    if (slot < 0 || slot >= BR_STORE_CTX_MAX)
+        abort(); /* a bug of the caller, not an input error */
+    s->ctx[slot] = ctx;
+    s->ctx_free[slot] = free_fn;
+}
+
+int br_store_meta_get(br_store *s, const char *key, void **val, size_t *len) {
+    MDB_txn *txn;
+    int r = br_store_read_begin(s, &txn);
+    if (r < 0)
+        return r;
+    MDB_val k = {.mv_size = strlen(key), .mv_data = (void *)key}, v;
+    r = br_store_error(mdb_get(txn, br_store_dbi(s, "meta"), &k, &v));
+    if (r == 0) {
+        /* malloc(0) may return NULL: allocate at least one byte. */
+        void *copy = malloc(v.mv_size ? v.mv_size : 1);
+        if (!copy) {
+            r = -ENOMEM;
+        } else {
+            memcpy(copy, v.mv_data, v.mv_size);
+            *val = copy;
+            *len = v.mv_size;
+        }
+    }
+    br_store_read_end(s, txn);
+    return r;
+}
+
+int br_store_meta_put(br_store *s, const char *key, const void *val, size_t len) {
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc)
+        return br_store_error(rc);
+    MDB_val k = {.mv_size = strlen(key), .mv_data = (void *)key};
+    MDB_val v = {.mv_size = len, .mv_data = (void *)val};
+    rc = mdb_put(txn, br_store_dbi(s, "meta"), &k, &v, 0);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return br_store_error(rc);
+    }
+    rc = mdb_txn_commit(txn);
+    /* Metadata (broker id, catalog) must survive a machine crash even when
+     * the data path runs without fsync. */
+    if (!rc && !s->sync)
+        rc = mdb_env_sync(s->env, 1);
+    return br_store_error(rc);
+}
+
+int br_store_get_stats(br_store *s, br_store_stats *out) {
+    MDB_envinfo info;
+    MDB_stat st;
+    int rc = mdb_env_info(s->env, &info);
+    if (!rc)
+        rc = mdb_env_stat(s->env, &st);
+    if (rc)
+        return br_store_error(rc);
+    out->map_size = info.me_mapsize;
+    out->page_size = st.ms_psize;
+    out->last_page = info.me_last_pgno;
+    out->max_readers = info.me_maxreaders;
+    out->num_readers = info.me_numreaders;
+    return 0;
+}
