@@ -18,6 +18,23 @@ static const kafka_api_info api_table[] = {
     {KAFKA_CREATE_TOPICS, 0, 7, 5, 0},
     {KAFKA_DELETE_TOPICS, 0, 6, 4, 0},
     {KAFKA_OFFSET_FOR_LEADER_EPOCH, 0, 4, 4, 0},
+    {KAFKA_CREATE_PARTITIONS, 0, 3, 2, 0},
+    {KAFKA_DESCRIBE_CONFIGS, 0, 4, 4, 0},
+    {KAFKA_DESCRIBE_CLUSTER, 0, 1, 0, 0},
+    /* groups: from v0, which librdkafka needs to enable its group consumer */
+    {KAFKA_OFFSET_COMMIT, 0, 9, 8, 0},
+    {KAFKA_OFFSET_FETCH, 0, 9, 6, 0},
+    {KAFKA_FIND_COORDINATOR, 0, 6, 3, 0},
+    {KAFKA_JOIN_GROUP, 0, 9, 6, 0},
+    {KAFKA_HEARTBEAT, 0, 4, 4, 0},
+    {KAFKA_LEAVE_GROUP, 0, 5, 4, 0},
+    {KAFKA_SYNC_GROUP, 0, 5, 4, 0},
+    {KAFKA_DESCRIBE_GROUPS, 0, 5, 5, 0},
+    {KAFKA_LIST_GROUPS, 0, 5, 3, 0},
+    {KAFKA_DELETE_GROUPS, 0, 2, 2, 0},
+    {KAFKA_OFFSET_DELETE, 0, 0, NOFLEX, 0},
+    {KAFKA_SASL_HANDSHAKE, 0, 1, NOFLEX, 0},
+    {KAFKA_SASL_AUTHENTICATE, 0, 2, 2, 0},
 };
 
 const kafka_api_info *kafka_api_lookup(int16_t api_key) {

@@ -1,0 +1,320 @@
+/* conn.c — one client connection: frames in, responses out in order.
+ *
+ * Reading: peek the 4-byte size, cap it (far lower before authentication),
+ * wait for the whole frame, copy it out once into a refcounted fe_frame and
+ * dispatch it. Reading stops while too many requests are in flight or the
+ * output is backed up, and resumes when they drain (back-pressure).
+ *
+ * Writing: every request has a slot in `pending`; responses are written only
+ * from the head of the queue, so they leave in request order however the
+ * handlers complete. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "dispatch.h"
+#include "fe.h"
+#include "kafka_api.h"
+#include "log.h"
+#include "stats.h"
+#include "tls.h"
+
+/* Output above this stops reading until the client drains it. */
+#define FE_OUT_HIGH (8u << 20)
+
+uint64_t fe_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int64_t fe_wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void fe_frame_ref(fe_frame *f) { f->refs++; }
+
+void fe_frame_unref(fe_frame *f) {
+    if (f && --f->refs == 0)
+        free(f);
+}
+
+void fe_frame_release(void *f) { fe_frame_unref(f); }
+
+void fe_frame_evbuffer_cleanup(const void *data, size_t len, void *extra) {
+    (void)data;
+    (void)len;
+    fe_frame_unref(extra);
+}
+
+static void conn_unref(fe_conn *c) {
+    if (--c->refs > 0)
+        return;
+    free(c);
+}
+
+static void conn_readcb(struct bufferevent *bev, void *arg);
+static void conn_writecb(struct bufferevent *bev, void *arg);
+static void conn_eventcb(struct bufferevent *bev, short what, void *arg);
+
+/* Drop the socket; requests still in flight keep the struct alive. */
+static void conn_close(fe_conn *c) {
+    if (c->closed)
+        return;
+    c->closed = true;
+    LIST_REMOVE(c, link);
+    fe_stats_conn_closed(c->worker->stats, c->listener);
+    bufferevent_free(c->bev);
+    c->bev = NULL;
+    fe_req *r;
+    /* finished-but-unwritten responses will never be written */
+    while ((r = TAILQ_FIRST(&c->pending)) && r->done) {
+        TAILQ_REMOVE(&c->pending, r, link);
+        if (r->resp)
+            evbuffer_free(r->resp);
+        arena_free(&r->arena);
+        fe_frame_unref(r->frame);
+        free(r);
+        conn_unref(c);
+    }
+    conn_unref(c); /* the socket's own reference */
+}
+
+static void update_reading(fe_conn *c) {
+    if (c->closed)
+        return;
+    bool want = !c->closing && c->inflight < c->worker->conf->max_inflight &&
+                evbuffer_get_length(bufferevent_get_output(c->bev)) < FE_OUT_HIGH;
+    if (want && !c->reading) {
+        bufferevent_enable(c->bev, EV_READ);
+        c->reading = true;
+        /* frames may already be buffered */
+        if (evbuffer_get_length(bufferevent_get_input(c->bev)) >= 4)
+            conn_readcb(c->bev, c);
+    } else if (!want && c->reading) {
+        bufferevent_disable(c->bev, EV_READ);
+        c->reading = false;
+    }
+}
+
+/* Write every finished response at the head of the queue. */
+static void flush_head(fe_conn *c) {
+    fe_req *r;
+    while ((r = TAILQ_FIRST(&c->pending)) && r->done) {
+        TAILQ_REMOVE(&c->pending, r, link);
+        c->inflight--;
+        if (r->resp) {
+            if (!c->closed) {
+                fe_stats_bytes_out(c->worker->stats, evbuffer_get_length(r->resp));
+                bufferevent_write_buffer(c->bev, r->resp);
+            }
+            evbuffer_free(r->resp);
+        }
+        arena_free(&r->arena);
+        fe_frame_unref(r->frame);
+        free(r);
+        conn_unref(c);
+    }
+    if (c->closed)
+        return;
+    if (c->closing && TAILQ_EMPTY(&c->pending)) {
+        if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+            conn_close(c);
+        /* else conn_writecb closes once the output is drained */
+        return;
+    }
+    update_reading(c);
+}
+
+void fe_resp_begin(fe_req *req, kafka_writer *w) {
+    kw_init(w);
+    (void)kw_reserve_i32(w); /* size, patched in fe_req_finish */
+    kafka_resp_header_write(w, req->hdr.correlation_id,
+                            kafka_api_resp_header_version(req->hdr.api_key, req->hdr.api_version));
+}
+
+void fe_req_finish(fe_req *req, kafka_writer *w) {
+    fe_conn *c = req->conn;
+    uint64_t took = fe_now_ns() - req->started_ns;
+    fe_stats_request_done(req->worker->stats, req->hdr.api_key, took);
+    if (kw_error(w)) {
+        kw_free(w);
+        LOG_ERROR("conn", "%s: out of memory encoding %s response", c->peer,
+                  kafka_api_name(req->hdr.api_key) ? kafka_api_name(req->hdr.api_key) : "?");
+        req->done = true;
+        c->closing = true;
+        flush_head(c);
+        return;
+    }
+    /* fe_resp_begin reserved the size as the writer's very first bytes */
+    kw_mark size_mark = {0, 0};
+    kw_patch_i32(w, size_mark, (int32_t)(kw_len(w) - 4));
+    req->resp = evbuffer_new();
+    if (!req->resp || kw_to_evbuffer(w, req->resp) < 0) {
+        kw_free(w);
+        c->closing = true;
+    }
+    req->done = true;
+    flush_head(c);
+}
+
+void fe_req_finish_and_close(fe_req *req, kafka_writer *w) {
+    /* closing stops reading at once; flush_head closes after the write */
+    req->conn->closing = true;
+    fe_req_finish(req, w);
+}
+
+void fe_req_finish_silent(fe_req *req) {
+    fe_stats_request_done(req->worker->stats, req->hdr.api_key, fe_now_ns() - req->started_ns);
+    req->done = true;
+    flush_head(req->conn);
+}
+
+void fe_req_fail(fe_req *req, const char *why) {
+    fe_conn *c = req->conn;
+    if (!c->closed)
+        LOG_INFO("conn", "%s: closing: %s (api %d v%d)", c->peer, why, req->hdr.api_key,
+                 req->hdr.api_version);
+    fe_stats_glitch(req->worker->stats);
+    req->done = true;
+    c->closing = true;
+    flush_head(c);
+}
+
+bool fe_req_conn_alive(const fe_req *req) { return !req->conn->closed; }
+
+/* One complete frame of @p size bytes is at the head of the input. */
+static int take_frame(fe_conn *c, struct evbuffer *in, uint32_t size) {
+    fe_frame *f = malloc(sizeof *f + size);
+    if (!f)
+        return -ENOMEM;
+    f->refs = 1;
+    f->len = size;
+    evbuffer_drain(in, 4);
+    if (evbuffer_remove(in, f->data, size) != (int)size) {
+        free(f);
+        return -EIO;
+    }
+    fe_req *r = calloc(1, sizeof *r);
+    if (!r) {
+        free(f);
+        return -ENOMEM;
+    }
+    r->conn = c;
+    r->worker = c->worker;
+    r->frame = f;
+    r->started_ns = fe_now_ns();
+    arena_init(&r->arena);
+    c->refs++;
+    c->inflight++;
+    TAILQ_INSERT_TAIL(&c->pending, r, link);
+    fe_stats_bytes_in(c->worker->stats, size + 4);
+    fe_dispatch(r);
+    return 0;
+}
+
+static void conn_readcb(struct bufferevent *bev, void *arg) {
+    fe_conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    /* Several frames per wakeup, but bounded by max_inflight via
+     * update_reading, so one client cannot monopolise the loop. */
+    c->refs++;
+    while (!c->closed && !c->closing && c->reading) {
+        uint8_t hdr[4];
+        if (evbuffer_copyout(in, hdr, 4) < 4)
+            break;
+        uint32_t size = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) |
+                        ((uint32_t)hdr[2] << 8) | hdr[3];
+        size_t cap = c->authenticated ? c->worker->conf->max_request_bytes
+                                      : c->worker->conf->max_request_bytes_unauth;
+        if (size > cap || size < 8) {
+            /* negative (as int32), tiny, or over the limit: Kafka closes too */
+            LOG_INFO("conn", "%s: closing: request size %u outside 8..%zu%s", c->peer, size, cap,
+                     c->authenticated ? "" : " (not authenticated)");
+            fe_stats_glitch(c->worker->stats);
+            conn_close(c);
+            break;
+        }
+        if (evbuffer_get_length(in) < 4 + (size_t)size)
+            break;
+        int r = take_frame(c, in, size);
+        if (r < 0) {
+            LOG_ERROR("conn", "%s: closing: cannot take a frame of %u bytes: %s", c->peer, size,
+                      strerror(-r));
+            conn_close(c);
+            break;
+        }
+        update_reading(c);
+    }
+    conn_unref(c);
+}
+
+static void conn_writecb(struct bufferevent *bev, void *arg) {
+    fe_conn *c = arg;
+    if (c->closing && TAILQ_EMPTY(&c->pending) &&
+        evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+        conn_close(c);
+        return;
+    }
+    update_reading(c);
+}
+
+static void conn_eventcb(struct bufferevent *bev, short what, void *arg) {
+    fe_conn *c = arg;
+    (void)bev;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        if (what & BEV_EVENT_ERROR)
+            fe_tls_log_error(c->bev, c->peer);
+        conn_close(c);
+    }
+}
+
+void fe_conn_accept(fe_worker *w, int fd, const fe_listener_conf *l, const char *peer) {
+    fe_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        LOG_ERROR("conn", "%s: out of memory accepting a connection", peer);
+        evutil_closesocket(fd);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->refs = 1;
+    c->worker = w;
+    c->listener = l;
+    c->id = ++w->next_conn_id;
+    TAILQ_INIT(&c->pending);
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    c->authenticated = !l->sasl;
+    c->rights = l->sasl ? 0 : (FE_RIGHT_SEND | FE_RIGHT_LISTEN | FE_RIGHT_MANAGE);
+    snprintf(c->principal, sizeof c->principal, "%s", l->sasl ? "" : "ANONYMOUS");
+    if (l->tls)
+        c->bev = fe_tls_bufferevent(w, fd);
+    else
+        c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c->bev) {
+        LOG_ERROR("conn", "%s: cannot set up the connection", peer);
+        evutil_closesocket(fd);
+        free(c);
+        return;
+    }
+    LIST_INSERT_HEAD(&w->conns, c, link);
+    fe_stats_conn_opened(w->stats, l);
+    bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    c->reading = true;
+}
+
+void fe_conn_close_all(fe_worker *w) {
+    fe_conn *c;
+    while ((c = LIST_FIRST(&w->conns)))
+        conn_close(c);
+}

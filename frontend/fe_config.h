@@ -1,0 +1,53 @@
+/* fe_config.h — the frontend's configuration, loaded once from JSON and then
+ * read-only (shared by every worker thread without locks). */
+#ifndef EDDY_FE_CONFIG_H
+#define EDDY_FE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FE_MAX_LISTENERS 8
+#define FE_MAX_POLICIES 64
+
+enum fe_right { FE_RIGHT_SEND = 1, FE_RIGHT_LISTEN = 2, FE_RIGHT_MANAGE = 4 };
+
+typedef struct fe_listener_conf {
+    char name[32];
+    char listen[256];      /* host:port to bind */
+    char adv_host[256];    /* advertised host, as clients must reach it */
+    int adv_port;
+    bool tls;
+    bool sasl;
+} fe_listener_conf;
+
+typedef struct fe_policy {
+    char name[128];
+    char key[256];
+    unsigned rights;       /* fe_right bits */
+} fe_policy;
+
+typedef struct fe_config {
+    int32_t node_id;
+    char controller[256];
+    fe_listener_conf listeners[FE_MAX_LISTENERS];
+    int n_listeners;
+    char tls_cert[1024];
+    char tls_key[1024];
+    fe_policy policies[FE_MAX_POLICIES];
+    int n_policies;
+    char stats_listen[256];     /* empty: no stats endpoint */
+    int workers;                /* 0: number of cores */
+    size_t max_request_bytes;   /* hard cap on a request frame */
+    size_t max_request_bytes_unauth; /* cap before SASL succeeds */
+    int max_inflight;           /* requests in flight per connection */
+    bool auto_create_topics;
+    int request_timeout_ms;     /* RPC timeout for non-fetch calls */
+    bool allow_sasl_plaintext;
+} fe_config;
+
+/** Load and validate @p path. On failure returns -errno and writes a
+ *  human-readable reason into @p err. */
+int fe_config_load(const char *path, fe_config *out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,156 @@
+#include "worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <event2/util.h>
+
+#include "log.h"
+#include "route.h"
+#include "stats.h"
+
+typedef struct handoff {
+    int fd;
+    const fe_listener_conf *listener;
+    char peer[64];
+    struct handoff *next;
+} handoff;
+
+typedef struct inbox {
+    pthread_mutex_t lock;
+    handoff *head, *tail;
+} inbox;
+
+struct fe_workers {
+    int n;
+    unsigned next;
+    fe_worker *w;
+    pthread_t *threads;
+};
+
+static void on_inbox(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    fe_worker *w = arg;
+    inbox *ib = w->inbox;
+    pthread_mutex_lock(&ib->lock);
+    handoff *h = ib->head;
+    ib->head = ib->tail = NULL;
+    pthread_mutex_unlock(&ib->lock);
+    while (h) {
+        handoff *next = h->next;
+        fe_conn_accept(w, h->fd, h->listener, h->peer);
+        free(h);
+        h = next;
+    }
+}
+
+static void *worker_main(void *arg) {
+    fe_worker *w = arg;
+    char name[16];
+    snprintf(name, sizeof name, "fe-worker-%d", w->index);
+    pthread_setname_np(pthread_self(), name);
+    event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+    fe_conn_close_all(w);
+    return NULL;
+}
+
+static int worker_init(fe_worker *w, int index, const fe_config *conf, void *tls_ctx) {
+    memset(w, 0, sizeof *w);
+    w->index = index;
+    w->conf = conf;
+    w->tls_ctx = tls_ctx;
+    LIST_INIT(&w->conns);
+    w->base = event_base_new();
+    w->stats = calloc(1, sizeof *w->stats);
+    inbox *ib = calloc(1, sizeof *ib);
+    if (!w->base || !w->stats || !ib) {
+        free(ib);
+        return -ENOMEM;
+    }
+    fe_stats_init(w->stats, conf);
+    pthread_mutex_init(&ib->lock, NULL);
+    w->inbox = ib;
+    w->inbox_ev = event_new(w->base, -1, 0, on_inbox, w);
+    w->route = fe_route_new(w);
+    if (!w->inbox_ev || !w->route)
+        return -ENOMEM;
+    return 0;
+}
+
+fe_workers *fe_workers_start(const fe_config *conf, void *tls_ctx, int n) {
+    if (n <= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores > 0 ? (int)cores : 1;
+    }
+    fe_workers *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        return NULL;
+    ws->n = n;
+    ws->w = calloc((size_t)n, sizeof *ws->w);
+    ws->threads = calloc((size_t)n, sizeof *ws->threads);
+    if (!ws->w || !ws->threads)
+        goto fail;
+    for (int i = 0; i < n; i++) {
+        int r = worker_init(&ws->w[i], i, conf, tls_ctx);
+        if (r < 0) {
+            eddy_log_err(r, "worker", "cannot set up worker %d", i);
+            goto fail;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        int r = pthread_create(&ws->threads[i], NULL, worker_main, &ws->w[i]);
+        if (r) {
+            eddy_log_err(-r, "worker", "cannot start worker thread %d", i);
+            /* threads already started are stopped by fe_workers_stop */
+            ws->n = i;
+            fe_workers_stop(ws);
+            return NULL;
+        }
+    }
+    return ws;
+fail:
+    free(ws->w);
+    free(ws->threads);
+    free(ws);
+    return NULL;
+}
+
+void fe_workers_hand(fe_workers *ws, int fd, const fe_listener_conf *l, const char *peer) {
+    fe_worker *w = &ws->w[ws->next++ % (unsigned)ws->n];
+    handoff *h = calloc(1, sizeof *h);
+    if (!h) {
+        evutil_closesocket(fd);
+        return;
+    }
+    h->fd = fd;
+    h->listener = l;
+    snprintf(h->peer, sizeof h->peer, "%s", peer);
+    inbox *ib = w->inbox;
+    pthread_mutex_lock(&ib->lock);
+    if (ib->tail)
+        ib->tail->next = h;
+    else
+        ib->head = h;
+    ib->tail = h;
+    pthread_mutex_unlock(&ib->lock);
+    event_active(w->inbox_ev, EV_READ, 0);
+}
+
+void fe_workers_stop(fe_workers *ws) {
+    if (!ws)
+        return;
+    for (int i = 0; i < ws->n; i++)
+        event_base_loopbreak(ws->w[i].base);
+    for (int i = 0; i < ws->n; i++)
+        pthread_join(ws->threads[i], NULL);
+    /* worker structs stay allocated: the process exits right after */
+}
+
+int fe_workers_count(const fe_workers *ws) { return ws->n; }
+fe_worker *fe_workers_get(fe_workers *ws, int i) { return &ws->w[i]; }
