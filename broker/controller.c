@@ -661,6 +661,8 @@ static void handle_create_topic(br_controller *c, rpc_call *call) {
         !(t->cfg = calloc(req->n_configs ? req->n_configs : 1, sizeof *t->cfg)))
         goto oom;
     t->nparts = (size_t)n;
+    /* Kafka's convention: "__consumer_offsets" and the like are internal */
+    t->internal = req->name[0] == '_' && req->name[1] == '_';
     for (size_t i = 0; i < req->n_configs; i++) {
         t->cfg[i].name = strdup(req->configs[i]->name);
         t->cfg[i].value = strdup(req->configs[i]->value);
