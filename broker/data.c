@@ -225,8 +225,15 @@ static Eddy__Status list_one(br_server *s, const Eddy__ListOffsetsPartition *lp,
     }
     r->log_start_offset = atomic_load(&part->log_start);
     r->high_watermark = atomic_load(&part->high_watermark);
-    if (lp->timestamp == -2) {
+    if (lp->timestamp == -2 || lp->timestamp == -4) {
+        /* -4 (earliest local, KIP-405): all of our log is local */
         r->offset = r->log_start_offset;
+    } else if (lp->timestamp == -5) {
+        /* last tiered offset (KIP-1005): nothing is tiered */
+        r->offset = -1;
+        r->timestamp = -1;
+    } else if (lp->timestamp < 0 && lp->timestamp != -1 && lp->timestamp != -3) {
+        return EDDY__STATUS__INVALID_REQUEST;
     } else if (lp->timestamp == -1) {
         r->offset = r->high_watermark;
     } else if (lp->timestamp == -3) {

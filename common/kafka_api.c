@@ -12,7 +12,7 @@
 static const kafka_api_info api_table[] = {
     {KAFKA_PRODUCE, 0, 11, 9, 3},
     {KAFKA_FETCH, 4, 17, 12, 4},
-    {KAFKA_LIST_OFFSETS, 0, 8, 6, 0},
+    {KAFKA_LIST_OFFSETS, 0, 10, 6, 0},
     {KAFKA_METADATA, 0, 12, 9, 0},
     {KAFKA_API_VERSIONS, 0, 4, 3, 0},
     {KAFKA_CREATE_TOPICS, 0, 7, 5, 0},
