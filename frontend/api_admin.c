@@ -46,17 +46,20 @@ typedef struct admin_call {
     int i;
 } admin_call;
 
-static void admin_free_results(admin_ctx *c) {
-    for (int i = 0; i < c->n; i++)
-        if (c->results[i])
-            protobuf_c_message_free_unpacked(&c->results[i]->base, NULL);
-}
-
 static void admin_on_refreshed(int err, void *arg) {
     (void)err;
     admin_ctx *c = arg;
+    /* done() ends the request and frees its arena, c included: take the
+     * unpacked results (which done() still reads) out first */
+    int n = c->n;
+    Eddy__TopicResult **results = malloc((size_t)(n ? n : 1) * sizeof *results);
+    if (results)
+        memcpy(results, c->results, (size_t)n * sizeof *results);
     c->done(c);
-    admin_free_results(c);
+    for (int i = 0; results && i < n; i++)
+        if (results[i])
+            protobuf_c_message_free_unpacked(&results[i]->base, NULL);
+    free(results);
 }
 
 static void admin_on_reply(int err, rpc_frame *reply, void *arg) {
