@@ -15,7 +15,9 @@
 
 #include "controller.h"
 #include "fetch_wait.h"
+#include "group.h"
 #include "log.h"
+#include "offsets.h"
 #include "retention.h"
 #include "rpc_serve.h"
 
@@ -360,8 +362,15 @@ static int start(br_server *s) {
         .dir = s->cfg.data_dir, .map_size = (size_t)s->cfg.map_size_mb << 20, .sync = s->cfg.sync};
     if ((r = br_store_open(&so, &s->store)) < 0)
         return eddy_log_err(r, "broker", "opening the store in %s", s->cfg.data_dir);
+    if ((r = br_offsets_open(s->store)) < 0)
+        return eddy_log_err(r, "broker", "opening the offsets database");
     if ((r = br_committer_start(s->store, s->base, &s->committer)) < 0)
         return eddy_log_err(r, "broker", "starting the committer");
+    br_groups_opts go = {.owns = br_groups_owns_server, .owns_arg = s};
+    br_groups *groups;
+    if ((r = br_groups_new(s->base, s->store, s->committer, &go, &groups)) < 0)
+        return eddy_log_err(r, "broker", "starting the group coordinator");
+    br_rpc_set_group_handler(s, br_groups_rpc_handle, groups);
     if (!(s->map = br_map_new()) || (r = br_fetch_init(s)) < 0)
         return eddy_log_err(-ENOMEM, "broker", "allocating");
 
@@ -479,6 +488,10 @@ void br_server_stop(br_server *s) {
             LOG_WARN("broker", "stopping with %d commits still in flight", s->inflight);
     }
     br_committer_stop(s->committer);
+    /* after the committer: its last completions answer offset commits */
+    if (s->group_handler == br_groups_rpc_handle)
+        br_groups_free(s->group_arg);
+    s->group_handler = NULL;
     br_controller_free(s->ctl);
     br_map_free(s->map);
     br_store_close(s->store);
