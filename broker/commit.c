@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +130,29 @@ failed:
     return 1;
 }
 
+/* Mark the last member that is still going in as failed with @p err.
+ * Returns false when none is left. */
+static bool drop_last(struct job **g, size_t ng, int err) {
+    for (size_t j = ng; j-- > 0;) {
+        struct job *jb = g[j];
+        if (jb->fn) {
+            if (!jb->fn_err) {
+                jb->fn_err = err;
+                return true;
+            }
+            continue;
+        }
+        for (size_t i = jb->n; i-- > 0;) {
+            if (!jb->items[i].err) {
+                jb->items[i].err = err;
+                jb->items[i].base_offset = -1;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 static void run_group(br_committer *c, struct job **g, size_t ng) {
     for (size_t j = 0; j < ng; j++) {
         for (size_t i = 0; i < g[j]->n; i++) {
@@ -139,18 +163,25 @@ static void run_group(br_committer *c, struct job **g, size_t ng) {
     }
     MDB_txn *txn = NULL;
     int r;
-    /* Each retry has one more failed member, so this ends. */
-    while ((r = attempt(c, g, ng, &txn)) == 1) {
-    }
-    if (r < 0) {
-        fail_all(g, ng, r);
-        return;
-    }
-    r = br_store_error(mdb_txn_commit(txn));
-    if (r < 0) {
+    for (;;) {
+        /* Each retry has one more failed member, so this ends. */
+        while ((r = attempt(c, g, ng, &txn)) == 1) {
+        }
+        if (r < 0) {
+            fail_all(g, ng, r);
+            return;
+        }
+        r = br_store_error(mdb_txn_commit(txn));
+        if (r == 0)
+            break;
         rollback(g, ng);
-        fail_all(g, ng, r);
-        return;
+        /* The map can fill up at commit time (freelist and branch pages),
+         * after every put fitted: give up the last member and retry, so
+         * that the members that fit are still committed. */
+        if (r != -ENOSPC || !drop_last(g, ng, r)) {
+            fail_all(g, ng, r);
+            return;
+        }
     }
     uint64_t n_app = 0, n_bytes = 0;
     for (size_t j = 0; j < ng; j++) {
