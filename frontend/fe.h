@@ -9,6 +9,7 @@
 #ifndef EDDY_FE_H
 #define EDDY_FE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -89,6 +90,10 @@ struct fe_conn {
 struct fe_worker {
     int index;
     const fe_config *conf;
+    /* newest cluster map version any worker has seen (shared by all
+     * workers): a worker behind it refreshes before answering Metadata, so
+     * a topic created through one connection is visible on every other */
+    _Atomic uint64_t *map_hint;
     struct event_base *base;
     fe_route *route;
     fe_stats *stats;

@@ -1,6 +1,7 @@
 #include "route.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,6 +140,10 @@ static void on_map(int err, rpc_frame *reply, void *arg) {
                 if (old)
                     protobuf_c_message_free_unpacked(&old->base, NULL);
                 sync_brokers(r);
+                uint64_t seen = atomic_load(r->worker->map_hint);
+                while (seen < m->version &&
+                       !atomic_compare_exchange_weak(r->worker->map_hint, &seen, m->version)) {
+                }
             }
         }
     }
@@ -233,6 +238,9 @@ void fe_route_free(fe_route *r) {
 }
 
 bool fe_route_ready(const fe_route *r) { return r->map != NULL; }
+bool fe_route_behind(const fe_route *r) {
+    return atomic_load_explicit(r->worker->map_hint, memory_order_relaxed) > fe_route_version(r);
+}
 uint64_t fe_route_version(const fe_route *r) { return r->map ? r->map->version : 0; }
 const Eddy__ClusterMap *fe_route_map(const fe_route *r) { return r->map; }
 

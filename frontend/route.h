@@ -26,6 +26,8 @@ void fe_route_free(fe_route *r);
 
 /** True once a map has been loaded. */
 bool fe_route_ready(const fe_route *r);
+/** True when another worker has seen a newer map than this one. */
+bool fe_route_behind(const fe_route *r);
 uint64_t fe_route_version(const fe_route *r);
 const Eddy__ClusterMap *fe_route_map(const fe_route *r);
 

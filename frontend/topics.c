@@ -145,7 +145,7 @@ void fe_topics_ensure(fe_req *req, fe_topic_want *want, int n, bool create,
     e->done = done;
     for (int i = 0; i < n; i++)
         want[i].error = KAFKA_ERR_NONE;
-    if (!resolve(e) && fe_route_ready(req->worker->route)) {
+    if (!resolve(e) && fe_route_ready(req->worker->route) && !fe_route_behind(req->worker->route)) {
         finish(e);
         return;
     }

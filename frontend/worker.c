@@ -27,6 +27,7 @@ typedef struct inbox {
 } inbox;
 
 struct fe_workers {
+    _Atomic uint64_t map_hint;
     int n;
     unsigned next;
     fe_worker *w;
@@ -61,7 +62,9 @@ static void *worker_main(void *arg) {
 }
 
 static int worker_init(fe_worker *w, int index, const fe_config *conf, void *tls_ctx) {
+    _Atomic uint64_t *hint = w->map_hint;
     memset(w, 0, sizeof *w);
+    w->map_hint = hint;
     w->index = index;
     w->conf = conf;
     w->tls_ctx = tls_ctx;
@@ -97,6 +100,7 @@ fe_workers *fe_workers_start(const fe_config *conf, void *tls_ctx, int n) {
     if (!ws->w || !ws->threads)
         goto fail;
     for (int i = 0; i < n; i++) {
+        ws->w[i].map_hint = &ws->map_hint;
         int r = worker_init(&ws->w[i], i, conf, tls_ctx);
         if (r < 0) {
             eddy_log_err(r, "worker", "cannot set up worker %d", i);
