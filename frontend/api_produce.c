@@ -333,7 +333,15 @@ static int build_response(pr_ctx *c, arena *a) {
         c->n_parts += tp->n_partition_data;
     }
     c->parts = arena_calloc(a, (size_t)(c->n_parts ? c->n_parts : 1), sizeof *c->parts);
-    return c->parts ? 0 : -ENOMEM;
+    if (!c->parts)
+        return -ENOMEM;
+    /* every part knows its response slot from the start: refusals of the
+     * whole request (version, acks) finish before on_topics runs */
+    int k = 0;
+    for (int t = 0; t < c->in.n_topic_data; t++)
+        for (int p = 0; p < c->in.topic_data[t].n_partition_data; p++)
+            c->parts[k++].out = &c->resp.responses[t].partition_responses[p];
+    return 0;
 }
 
 static void fail_all(pr_ctx *c, int16_t err) {
