@@ -7,7 +7,9 @@ _Static_assert(EBADMSG == 74, "kr_fail() hard-codes EBADMSG");
 
 void kr_init(kafka_reader *r, const void *buf, size_t len) {
     r->p = buf;
-    r->end = r->p + len;
+    /* NULL + 0 is undefined in C (UBSan flags it): kr_sub() of a failed
+     * reader and callers with an empty input pass (NULL, 0) */
+    r->end = len ? r->p + len : r->p;
     r->err = 0;
 }
 
