@@ -61,6 +61,8 @@ static void send_req(int16_t api, int16_t ver, kafka_writer *w, cap *c, uint8_t 
     size_t len;
     kw_flatten(w, keep, &len);
     kw_free(w);
+    /* a capture may be reused: free what the previous reply decoded */
+    arena_free(&c->a);
     memset(c, 0, sizeof *c);
     arena_init(&c->a);
     br_group_req r = {api, ver, *keep, len, on_reply, c};
@@ -115,7 +117,7 @@ static int16_t heartbeat(const char *group, int32_t gen, const char *member) {
     kafka_writer w;
     kw_init(&w);
     kafka_heartbeat_req_encode(&w, 3, &q);
-    cap c;
+    cap c = {0};
     send_req(KAFKA_HEARTBEAT, 3, &w, &c, &bodies[n_bodies++]);
     kafka_heartbeat_resp out = {0};
     kafka_reader r;
@@ -127,7 +129,7 @@ static int16_t heartbeat(const char *group, int32_t gen, const char *member) {
 }
 
 static void test_join_sync_heartbeat_expiry(void) {
-    cap a1, a2, b1, b2;
+    cap a1 = {0}, a2 = {0}, b1 = {0}, b2 = {0};
     kafka_joingroup_resp jr;
     /* KIP-394: v4+ without a member id gets one with MEMBER_ID_REQUIRED */
     join(&a1, "g1", "", NULL, 5);
@@ -214,7 +216,7 @@ static void test_join_sync_heartbeat_expiry(void) {
 }
 
 static void test_static_member(void) {
-    cap c1, c2;
+    cap c1 = {0}, c2 = {0};
     kafka_joingroup_resp jr;
     join(&c1, "gs", "", "inst-1", 5); /* static: no MEMBER_ID_REQUIRED round */
     CHECK_EQ_INT(c1.got, 1);
@@ -234,7 +236,7 @@ static void test_static_member(void) {
     kafka_writer w;
     kw_init(&w);
     kafka_heartbeat_req_encode(&w, 3, &q);
-    cap h;
+    cap h = {0};
     send_req(KAFKA_HEARTBEAT, 3, &w, &h, &bodies[n_bodies++]);
     kafka_heartbeat_resp hr = {0};
     kafka_reader r;
@@ -290,7 +292,7 @@ static int fetch(const char *group, bool all, int64_t *off, int *n_topics) {
     kafka_writer w;
     kw_init(&w);
     kafka_offsetfetch_req_encode(&w, 6, &q);
-    cap c;
+    cap c = {0};
     send_req(KAFKA_OFFSET_FETCH, 6, &w, &c, &bodies[n_bodies++]);
     kafka_offsetfetch_resp out;
     kafka_reader r;
@@ -326,7 +328,7 @@ static void close_all(void) {
 }
 
 static void test_offsets(void) {
-    cap c;
+    cap c = {0};
     /* a simple (assign()) commit: generation -1, no member id */
     commit(&c, "plain", -1, "", 42);
     CHECK_EQ_INT(c.got, 1);
