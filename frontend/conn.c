@@ -56,6 +56,8 @@ void fe_frame_evbuffer_cleanup(const void *data, size_t len, void *extra) {
     fe_frame_unref(extra);
 }
 
+#define FE_MAX_SINGLE_WRITE (1u << 20)
+
 static void conn_unref(fe_conn *c) {
     if (--c->refs > 0)
         return;
@@ -107,7 +109,17 @@ static void update_reading(fe_conn *c) {
 }
 
 /* Write every finished response at the head of the queue. */
+static void flush_head_held(fe_conn *c);
+
+/* Each request written drops its reference on the connection; once the
+ * socket is gone the last one frees it, so hold one across the loop. */
 static void flush_head(fe_conn *c) {
+    c->refs++;
+    flush_head_held(c);
+    conn_unref(c);
+}
+
+static void flush_head_held(fe_conn *c) {
     fe_req *r;
     while ((r = TAILQ_FIRST(&c->pending)) && r->done) {
         TAILQ_REMOVE(&c->pending, r, link);
@@ -306,6 +318,9 @@ void fe_conn_accept(fe_worker *w, int fd, const fe_listener_conf *l, const char 
         free(c);
         return;
     }
+    /* fetch responses are megabytes: write them in large writev()s, not
+     * libevent's default of 16 KiB per call */
+    bufferevent_set_max_single_write(c->bev, FE_MAX_SINGLE_WRITE);
     LIST_INSERT_HEAD(&w->conns, c, link);
     fe_stats_conn_opened(w->stats, l);
     bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);

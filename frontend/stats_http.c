@@ -39,6 +39,11 @@
 #include <jansson.h>
 
 #include "fe.h"
+#include "group_place.h"
+#include "kafka_consumer_protocol.h"
+#include "kafka_describegroups.h"
+#include "kafka_listgroups.h"
+#include "kafka_offsetfetch.h"
 #include "log.h"
 #include "netaddr.h"
 #include "route.h"
@@ -48,6 +53,11 @@
 #define SCRAPE_TIMEOUT_MS 2000
 #define MAX_SCRAPES 32          /* concurrent /stats + /metrics in flight */
 #define TASK_WAIT_S 5           /* start/stop wait for worker 0 this long */
+/* Kafka versions of the group requests the stats send (GROUP RPC): ListGroups
+ * v4 has states; DescribeGroups v5 and OffsetFetch v8 take many groups. */
+#define STATS_LISTGROUPS_V 4
+#define STATS_DESCRIBEGROUPS_V 5
+#define STATS_OFFSETFETCH_V 8
 
 /* ---- counters snapshot ------------------------------------------------------ */
 
@@ -148,6 +158,32 @@ typedef struct scrape_call {
     json_t **parts;              /* borrowed: partition objects inside sc->doc */
 } scrape_call;
 
+/* Groups: one coordinator per broker owning partitions of __consumer_offsets.
+ * It is asked ListGroups, then DescribeGroups and OffsetFetch for all the
+ * groups it listed (one RPC each). */
+typedef struct scrape_coord scrape_coord;
+
+typedef struct coord_call {
+    scrape_coord *co;
+    rpc_client *client;          /* NULL once answered (or never sent) */
+    uint64_t id;
+} coord_call;
+
+typedef struct coord_group {
+    char *id;                    /* raw group id bytes (owned) */
+    size_t len;
+    json_t *g;                   /* borrowed: the group object in sc->doc */
+    bool described, fetched;     /* the answers arrived without error */
+} coord_group;
+
+struct scrape_coord {
+    scrape *sc;
+    int32_t broker_id;
+    coord_call list, desc, fetch;
+    coord_group *groups;
+    size_t n_groups;
+};
+
 struct scrape {
     fe_stats_http *s;
     struct evhttp_request *req;
@@ -156,6 +192,9 @@ struct scrape {
     fe_counters *ctr;
     scrape_call *calls;
     size_t n_calls;
+    scrape_coord *coords;
+    size_t n_coords;
+    uint64_t deadline_ns;        /* the scrape answers by then */
     int outstanding;
     bool stale;
     struct event *timer;
@@ -389,8 +428,38 @@ static int render_prom(scrape *sc, struct evbuffer *o) {
                     "Offset of the next record to be written to the partition.");
     prom_partitions(o, topics, "eddy_partition_log_start_offset", "log_start_offset",
                     "First offset still held by the partition.");
+    json_t *groups = json_object_get(sc->doc, "groups");
+    const char *gid;
+    json_t *g;
+    prom_head(o, "eddy_group_members", "gauge", "Members of the consumer group.");
+    json_object_foreach(groups, gid, g) {
+        json_t *n = json_object_get(g, "members_count");
+        if (!json_is_integer(n))
+            continue; /* not described this time */
+        evbuffer_add_printf(o, "eddy_group_members{group=\"");
+        prom_label(o, gid);
+        evbuffer_add_printf(o, "\"} %" JSON_INTEGER_FORMAT "\n", json_integer_value(n));
+    }
+    prom_head(o, "eddy_group_lag", "gauge",
+              "Records of the partition the consumer group has not committed yet.");
+    json_object_foreach(groups, gid, g) {
+        json_t *p;
+        json_array_foreach(json_object_get(g, "offsets"), i, p) {
+            json_t *lag = json_object_get(p, "lag");
+            if (!json_is_integer(lag))
+                continue;
+            evbuffer_add_printf(o, "eddy_group_lag{group=\"");
+            prom_label(o, gid);
+            evbuffer_add_printf(o, "\",topic=\"");
+            prom_label(o, json_string_value(json_object_get(p, "topic")));
+            evbuffer_add_printf(o, "\",partition=\"%" JSON_INTEGER_FORMAT "\"} %" JSON_INTEGER_FORMAT
+                                   "\n",
+                                json_integer_value(json_object_get(p, "partition")),
+                                json_integer_value(lag));
+        }
+    }
     prom_scalar(o, "eddy_stats_stale", "gauge",
-                "1 when some partition offsets could not be read for this scrape.",
+                "1 when some partition offsets or group figures could not be read for this scrape.",
                 sc->stale ? 1 : 0);
     return 0;
 }
@@ -407,6 +476,17 @@ static void scrape_free(scrape *sc) {
         free(c->parts);
     }
     free(sc->calls);
+    for (size_t i = 0; i < sc->n_coords; i++) {
+        scrape_coord *co = &sc->coords[i];
+        coord_call *cc[3] = {&co->list, &co->desc, &co->fetch};
+        for (int k = 0; k < 3; k++)
+            if (cc[k]->client)
+                rpc_client_cancel(cc[k]->client, cc[k]->id);
+        for (size_t g = 0; g < co->n_groups; g++)
+            free(co->groups[g].id);
+        free(co->groups);
+    }
+    free(sc->coords);
     if (sc->timer)
         event_free(sc->timer);
     json_decref(sc->doc);
@@ -423,12 +503,15 @@ static void mark_parts(scrape_call *c, const char *error) {
         json_object_set_new(c->parts[i], "error", json_string(error));
 }
 
+static void groups_finish(scrape *sc);
+
 /* Render, reply and free. Pending calls are cancelled: their partitions keep
  * null offsets and the answer says "stale". */
 static void scrape_finish(scrape *sc) {
     for (size_t i = 0; i < sc->n_calls; i++)
         if (sc->calls[i].client)
             mark_parts(&sc->calls[i], "timed out");
+    groups_finish(sc);
     struct evbuffer *out = evbuffer_new();
     int r = out ? (sc->fmt == FMT_JSON ? render_json(sc, out) : render_prom(sc, out)) : -ENOMEM;
     if (r < 0) {
@@ -497,6 +580,507 @@ static void on_offsets(int err, rpc_frame *reply, void *arg) {
         scrape_finish(sc);
 }
 
+/* ---- groups ---------------------------------------------------------------------- */
+
+/* A NUL-terminated, valid UTF-8 copy of the @p len bytes at @p p (a Kafka
+ * string): when they are not valid UTF-8 or hold a NUL, every non-ASCII or
+ * NUL byte becomes '?'. NULL when out of memory. */
+static char *text_copy(const char *p, int32_t len) {
+    size_t n = len > 0 && p ? (size_t)len : 0;
+    char *c = malloc(n + 1);
+    if (!c)
+        return NULL;
+    if (n)
+        memcpy(c, p, n);
+    c[n] = '\0';
+    json_t *probe = strlen(c) == n ? json_stringn(c, n) : NULL;
+    if (!probe)
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)p[i] >= 0x80 || p[i] == '\0')
+                c[i] = '?';
+    json_decref(probe);
+    return c;
+}
+
+/* A JSON string of a Kafka string (see text_copy); JSON null for a null
+ * string. NULL when out of memory. */
+static json_t *json_kstr(kafka_str s) {
+    if (s.len < 0)
+        return json_null();
+    char *c = text_copy(s.ptr, s.len);
+    json_t *j = c ? json_string(c) : NULL;
+    free(c);
+    return j;
+}
+
+/* Why an RPC answer is no answer: NULL when it is one. */
+static const char *call_error(int err, const rpc_frame *reply) {
+    if (err < 0)
+        return err == -ETIMEDOUT ? "timed out" : strerror(-err);
+    if (reply->hdr->status != EDDY__STATUS__OK)
+        return status_name(reply->hdr->status);
+    return NULL;
+}
+
+/* Note on group @p g that @p what failed because of @p why (the first reason
+ * is kept) and mark the scrape stale. */
+static void group_error(scrape *sc, json_t *g, const char *what, const char *why) {
+    sc->stale = true;
+    if (json_object_get(g, "error"))
+        return;
+    char buf[160];
+    snprintf(buf, sizeof buf, "%s: %s", what, why);
+    json_object_set_new(g, "error", json_string(buf));
+}
+
+/* The group of @p co with id @p id; answers come in the order asked, so
+ * entry @p hint is tried first. */
+static coord_group *coord_find(scrape_coord *co, kafka_str id, size_t hint) {
+    if (hint < co->n_groups && id.len >= 0 && co->groups[hint].len == (size_t)id.len &&
+        memcmp(co->groups[hint].id, id.ptr, (size_t)id.len) == 0)
+        return &co->groups[hint];
+    for (size_t i = 0; i < co->n_groups; i++)
+        if (id.len >= 0 && co->groups[i].len == (size_t)id.len &&
+            memcmp(co->groups[i].id, id.ptr, co->groups[i].len) == 0)
+            return &co->groups[i];
+    return NULL;
+}
+
+/* Send the Kafka request body in @p w by the GROUP RPC to @p co's broker,
+ * within what is left of the scrape's deadline; @p w is freed.
+ * Returns 0 (one more outstanding call) or -errno. */
+static int coord_send(scrape_coord *co, coord_call *call, int16_t api, int16_t ver,
+                      kafka_writer *w, rpc_reply_cb cb) {
+    scrape *sc = co->sc;
+    fe_route *route = sc->s->w0->route;
+    struct evbuffer *tail = NULL;
+    rpc_client *client = NULL;
+    int r = kw_error(w);
+    if (r == 0 && !(tail = evbuffer_new()))
+        r = -ENOMEM;
+    if (r == 0)
+        r = kw_to_evbuffer(w, tail);
+    kw_free(w);
+    if (r == 0 && !(client = fe_route_broker(route, co->broker_id)))
+        r = -ENOTCONN;
+    if (r == 0) {
+        uint64_t now = fe_now_ns();
+        int ms = now < sc->deadline_ns ? (int)((sc->deadline_ns - now + 999999) / 1000000) : 1;
+        Eddy__GroupRequest q = EDDY__GROUP_REQUEST__INIT;
+        q.api_key = api;
+        q.api_version = ver;
+        q.group_id = "";          /* several groups: the broker checks each */
+        q.principal = "(stats)";
+        uint64_t id = rpc_client_call(client, EDDY__METHOD__GROUP, fe_route_version(route),
+                                      &q.base, tail, ms, cb, call);
+        if (id) {
+            call->client = client;
+            call->id = id;
+            sc->outstanding++;
+        } else {
+            r = -EIO;
+        }
+    }
+    if (tail)
+        evbuffer_free(tail);
+    return r;
+}
+
+/* A member's partitions, from a "consumer" protocol assignment. Empty or
+ * undecodable bytes (no assignment yet, or a rebalance in progress): []. */
+static json_t *member_partitions(kafka_bytes assignment, bool consumer) {
+    json_t *parts = json_array();
+    if (!parts || !consumer || assignment.len <= 0)
+        return parts;
+    arena a;
+    arena_init(&a);
+    kafka_reader r;
+    kr_init(&r, assignment.ptr, (size_t)assignment.len);
+    kafka_consumer_assignment as;
+    if (kafka_consumer_assignment_decode(&r, &a, &as) == 0) {
+        for (int32_t t = 0; t < as.n_assigned_partitions; t++) {
+            const kafka_consumer_topic_partitions *tp = &as.assigned_partitions[t];
+            for (int32_t i = 0; i < tp->n_partitions; i++)
+                json_array_append_new(parts, json_pack("{s:o, s:i}", "topic", json_kstr(tp->topic),
+                                                       "partition", (int)tp->partitions[i]));
+        }
+    }
+    arena_free(&a);
+    return parts;
+}
+
+static void on_describe(int err, rpc_frame *reply, void *arg) {
+    coord_call *call = arg;
+    scrape_coord *co = call->co;
+    scrape *sc = co->sc;
+    call->client = NULL;
+    const char *why = call_error(err, reply);
+    arena a;
+    arena_init(&a);
+    kafka_describegroups_resp resp;
+    if (!why) {
+        kafka_reader r;
+        kr_init(&r, reply->tail, reply->tail_len);
+        if (kafka_describegroups_resp_decode(&r, STATS_DESCRIBEGROUPS_V, &a, &resp) < 0)
+            why = "malformed reply";
+    }
+    for (int32_t i = 0; !why && i < resp.n_groups; i++) {
+        const kafka_describegroups_group *d = &resp.groups[i];
+        coord_group *cg = coord_find(co, d->group_id, (size_t)i);
+        if (!cg || cg->described)
+            continue;
+        if (d->error_code) {
+            group_error(sc, cg->g, "DescribeGroups", kafka_err_name(d->error_code));
+            continue;
+        }
+        bool consumer = d->protocol_type.len == 8 && !memcmp(d->protocol_type.ptr, "consumer", 8);
+        json_t *members = json_array();
+        for (int32_t m = 0; members && m < d->n_members; m++) {
+            const kafka_describegroups_member *dm = &d->members[m];
+            json_array_append_new(
+                members, json_pack("{s:o, s:o, s:o, s:o, s:o}", "member_id", json_kstr(dm->member_id),
+                                   "group_instance_id", json_kstr(dm->group_instance_id),
+                                   "client_id", json_kstr(dm->client_id), "client_host",
+                                   json_kstr(dm->client_host), "partitions",
+                                   member_partitions(dm->member_assignment, consumer)));
+        }
+        json_object_set_new(cg->g, "state", json_kstr(d->group_state));
+        json_object_set_new(cg->g, "protocol_type", json_kstr(d->protocol_type));
+        json_object_set_new(cg->g, "protocol", json_kstr(d->protocol_data));
+        json_object_set_new(cg->g, "members", members ? members : json_array());
+        json_object_set_new(cg->g, "members_count", json_integer(d->n_members));
+        cg->described = true;
+    }
+    for (size_t i = 0; i < co->n_groups; i++)
+        if (!co->groups[i].described)
+            group_error(sc, co->groups[i].g, "DescribeGroups", why ? why : "no answer");
+    arena_free(&a);
+    if (--sc->outstanding == 0)
+        scrape_finish(sc);
+}
+
+static void on_fetch(int err, rpc_frame *reply, void *arg) {
+    coord_call *call = arg;
+    scrape_coord *co = call->co;
+    scrape *sc = co->sc;
+    call->client = NULL;
+    const char *why = call_error(err, reply);
+    arena a;
+    arena_init(&a);
+    kafka_offsetfetch_resp resp;
+    if (!why) {
+        kafka_reader r;
+        kr_init(&r, reply->tail, reply->tail_len);
+        if (kafka_offsetfetch_resp_decode(&r, STATS_OFFSETFETCH_V, &a, &resp) < 0)
+            why = "malformed reply";
+    }
+    for (int32_t i = 0; !why && i < resp.n_groups; i++) {
+        const kafka_offsetfetch_resp_group *f = &resp.groups[i];
+        coord_group *cg = coord_find(co, f->group_id, (size_t)i);
+        if (!cg || cg->fetched)
+            continue;
+        if (f->error_code) {
+            group_error(sc, cg->g, "OffsetFetch", kafka_err_name(f->error_code));
+            continue;
+        }
+        json_t *offsets = json_array();
+        for (int32_t t = 0; offsets && t < f->n_topics; t++) {
+            const kafka_offsetfetch_resp_topic *ft = &f->topics[t];
+            for (int32_t p = 0; p < ft->n_partitions; p++) {
+                const kafka_offsetfetch_resp_partition *fp = &ft->partitions[p];
+                if (fp->error_code) {
+                    group_error(sc, cg->g, "OffsetFetch", kafka_err_name(fp->error_code));
+                    continue;
+                }
+                json_array_append_new(offsets, json_pack("{s:o, s:i, s:I}", "topic",
+                                                         json_kstr(ft->name), "partition",
+                                                         (int)fp->partition_index, "committed_offset",
+                                                         (json_int_t)fp->committed_offset));
+            }
+        }
+        json_object_set_new(cg->g, "offsets", offsets ? offsets : json_array());
+        cg->fetched = offsets != NULL;
+    }
+    for (size_t i = 0; i < co->n_groups; i++)
+        if (!co->groups[i].fetched)
+            group_error(sc, co->groups[i].g, "OffsetFetch", why ? why : "no answer");
+    arena_free(&a);
+    if (--sc->outstanding == 0)
+        scrape_finish(sc);
+}
+
+/* The groups @p co listed: entries in sc->doc's groups, then one
+ * DescribeGroups and one OffsetFetch (every committed offset) for them all. */
+static void coord_listed(scrape_coord *co, const kafka_listgroups_resp *resp) {
+    scrape *sc = co->sc;
+    json_t *groups = json_object_get(sc->doc, "groups");
+    co->groups = calloc(resp->n_groups > 0 ? (size_t)resp->n_groups : 1, sizeof *co->groups);
+    if (!co->groups) {
+        sc->stale = true;
+        return;
+    }
+    for (int32_t i = 0; i < resp->n_groups; i++) {
+        const kafka_listgroups_group *lg = &resp->groups[i];
+        if (lg->group_id.len < 0)
+            continue;
+        char *key = text_copy(lg->group_id.ptr, lg->group_id.len);
+        char *raw = malloc(lg->group_id.len > 0 ? (size_t)lg->group_id.len : 1);
+        json_t *g = json_pack("{s:o, s:o, s:s, s:i, s:[], s:n, s:[], s:n}", "state",
+                              json_kstr(lg->group_state), "protocol_type",
+                              json_kstr(lg->protocol_type), "protocol", "", "coordinator",
+                              (int)co->broker_id, "members", "members_count", "offsets", "lag");
+        /* a key seen already: the same group listed by two brokers during a
+         * move, or two ids equal once made printable. Shown once. */
+        if (!key || !raw || !g || json_object_get(groups, key) ||
+            json_object_set(groups, key, g) < 0) {
+            if (!key || !raw || !g)
+                sc->stale = true;
+            free(key);
+            free(raw);
+            json_decref(g);
+            continue;
+        }
+        if (lg->group_id.len > 0)
+            memcpy(raw, lg->group_id.ptr, (size_t)lg->group_id.len);
+        co->groups[co->n_groups++] = (coord_group){.id = raw, .len = (size_t)lg->group_id.len, .g = g};
+        json_decref(g); /* held by the document */
+        free(key);
+    }
+    if (!co->n_groups)
+        return;
+    kafka_str *ids = calloc(co->n_groups, sizeof *ids);
+    kafka_offsetfetch_req_group *fg = calloc(co->n_groups, sizeof *fg);
+    int rd = -ENOMEM, rf = -ENOMEM;
+    if (ids && fg) {
+        for (size_t i = 0; i < co->n_groups; i++) {
+            ids[i] = (kafka_str){co->groups[i].id, (int32_t)co->groups[i].len};
+            fg[i] = (kafka_offsetfetch_req_group){.group_id = ids[i], .member_id = {NULL, -1},
+                                                  .member_epoch = -1, .topics = NULL,
+                                                  .n_topics = -1};
+        }
+        kafka_writer w;
+        kw_init(&w);
+        kafka_describegroups_req dq = {.groups = ids, .n_groups = (int32_t)co->n_groups};
+        kafka_describegroups_req_encode(&w, STATS_DESCRIBEGROUPS_V, &dq);
+        rd = coord_send(co, &co->desc, KAFKA_DESCRIBE_GROUPS, STATS_DESCRIBEGROUPS_V, &w,
+                        on_describe);
+        kw_init(&w);
+        kafka_offsetfetch_req fq = {.groups = fg, .n_groups = (int32_t)co->n_groups,
+                                    .n_topics = -1};
+        kafka_offsetfetch_req_encode(&w, STATS_OFFSETFETCH_V, &fq);
+        rf = coord_send(co, &co->fetch, KAFKA_OFFSET_FETCH, STATS_OFFSETFETCH_V, &w, on_fetch);
+    }
+    free(ids);
+    free(fg);
+    for (size_t i = 0; i < co->n_groups; i++) {
+        if (rd < 0)
+            group_error(sc, co->groups[i].g, "DescribeGroups", strerror(-rd));
+        if (rf < 0)
+            group_error(sc, co->groups[i].g, "OffsetFetch", strerror(-rf));
+    }
+}
+
+static void on_list(int err, rpc_frame *reply, void *arg) {
+    coord_call *call = arg;
+    scrape_coord *co = call->co;
+    scrape *sc = co->sc;
+    call->client = NULL;
+    const char *why = call_error(err, reply);
+    arena a;
+    arena_init(&a);
+    kafka_listgroups_resp resp;
+    if (!why) {
+        kafka_reader r;
+        kr_init(&r, reply->tail, reply->tail_len);
+        if (kafka_listgroups_resp_decode(&r, STATS_LISTGROUPS_V, &a, &resp) < 0)
+            why = "malformed reply";
+        else if (resp.error_code)
+            why = kafka_err_name(resp.error_code);
+    }
+    if (why) {
+        sc->stale = true; /* its groups are missing */
+        LOG_DEBUG("stats", "ListGroups on broker %d: %s", (int)co->broker_id, why);
+    } else {
+        coord_listed(co, &resp);
+    }
+    arena_free(&a);
+    if (--sc->outstanding == 0)
+        scrape_finish(sc);
+}
+
+/* One coordinator per distinct broker owning a partition of
+ * __consumer_offsets in @p map. No such topic: no groups (not stale). */
+static int coords_build(scrape *sc, const Eddy__ClusterMap *map) {
+    const Eddy__TopicInfo *t = NULL;
+    for (size_t i = 0; i < map->n_topics && !t; i++)
+        if (map->topics[i]->name && !strcmp(map->topics[i]->name, GROUP_OFFSETS_TOPIC))
+            t = map->topics[i];
+    if (!t || !t->n_partitions)
+        return 0;
+    sc->coords = calloc(t->n_partitions, sizeof *sc->coords);
+    if (!sc->coords)
+        return -ENOMEM;
+    for (size_t i = 0; i < t->n_partitions; i++) {
+        int32_t b = t->partitions[i]->broker_id;
+        bool seen = false;
+        for (size_t k = 0; k < sc->n_coords; k++)
+            seen |= sc->coords[k].broker_id == b;
+        if (seen)
+            continue;
+        scrape_coord *co = &sc->coords[sc->n_coords++];
+        co->sc = sc;
+        co->broker_id = b;
+        co->list.co = co->desc.co = co->fetch.co = co;
+    }
+    return 0;
+}
+
+/* Send ListGroups to every coordinator whose broker is alive. */
+static void coords_send(scrape *sc) {
+    const Eddy__ClusterMap *map = fe_route_map(sc->s->w0->route);
+    for (size_t i = 0; i < sc->n_coords; i++) {
+        scrape_coord *co = &sc->coords[i];
+        bool alive = false;
+        for (size_t b = 0; b < map->n_brokers; b++)
+            if (map->brokers[b]->id == co->broker_id)
+                alive = map->brokers[b]->alive;
+        kafka_writer w;
+        kw_init(&w);
+        kafka_listgroups_req q = {0};
+        kafka_listgroups_req_encode(&w, STATS_LISTGROUPS_V, &q);
+        if (!alive) {
+            kw_free(&w);
+            sc->stale = true;
+            continue;
+        }
+        int r = coord_send(co, &co->list, KAFKA_LIST_GROUPS, STATS_LISTGROUPS_V, &w, on_list);
+        if (r < 0) {
+            sc->stale = true;
+            eddy_log_err(r, "stats", "ListGroups to broker %d", (int)co->broker_id);
+        }
+    }
+}
+
+/* The log start and high watermark read for @p topic / @p partition in this
+ * scrape; *ls and *hw are NULL when unknown. */
+static void part_offsets(json_t *topics, const char *topic, json_int_t partition, json_t **ls,
+                         json_t **hw) {
+    *ls = *hw = NULL;
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(json_object_get(topics, topic), "partitions"), i, p) {
+        if (json_integer_value(json_object_get(p, "partition")) != partition)
+            continue;
+        json_t *l = json_object_get(p, "log_start_offset");
+        json_t *h = json_object_get(p, "high_watermark");
+        if (json_is_integer(l) && json_is_integer(h)) {
+            *ls = l;
+            *hw = h;
+        }
+        return;
+    }
+}
+
+typedef struct off_ent {
+    const char *topic;           /* borrowed from the document */
+    json_int_t partition, committed;
+} off_ent;
+
+static int off_cmp(const void *a, const void *b) {
+    const off_ent *x = a, *y = b;
+    int c = strcmp(x->topic, y->topic);
+    if (c)
+        return c;
+    return (x->partition > y->partition) - (x->partition < y->partition);
+}
+
+/* Group @p g's offsets: the committed ones plus (with committed_offset -1)
+ * the partitions assigned to a member with nothing committed, sorted, each
+ * with the high watermark and lag; "lag" the sum of the known lags. */
+static int group_lag(json_t *g, json_t *topics) {
+    json_t *offsets = json_object_get(g, "offsets");
+    json_t *members = json_object_get(g, "members");
+    size_t cap = json_array_size(offsets), n = 0, i, k;
+    json_t *m, *p;
+    json_array_foreach(members, i, m)
+        cap += json_array_size(json_object_get(m, "partitions"));
+    off_ent *e = calloc(cap ? cap : 1, sizeof *e);
+    json_t *out = json_array();
+    if (!e || !out) {
+        free(e);
+        json_decref(out);
+        return -ENOMEM;
+    }
+    json_array_foreach(offsets, i, p) {
+        off_ent x = {json_string_value(json_object_get(p, "topic")),
+                     json_integer_value(json_object_get(p, "partition")),
+                     json_integer_value(json_object_get(p, "committed_offset"))};
+        if (x.topic) /* a null topic name cannot be looked up */
+            e[n++] = x;
+    }
+    json_array_foreach(members, i, m) {
+        json_array_foreach(json_object_get(m, "partitions"), k, p) {
+            off_ent x = {json_string_value(json_object_get(p, "topic")),
+                         json_integer_value(json_object_get(p, "partition")), -1};
+            if (!x.topic)
+                continue;
+            bool have = false;
+            for (size_t j = 0; j < n && !have; j++)
+                have = !off_cmp(&e[j], &x);
+            if (!have)
+                e[n++] = x;
+        }
+    }
+    qsort(e, n, sizeof *e, off_cmp);
+    json_int_t sum = 0;
+    for (i = 0; i < n; i++) {
+        json_t *ls, *hw;
+        part_offsets(topics, e[i].topic, e[i].partition, &ls, &hw);
+        json_t *lag = json_null();
+        if (hw) {
+            /* records below the log start cannot be read any more */
+            json_int_t from = e[i].committed > json_integer_value(ls) ? e[i].committed
+                                                                      : json_integer_value(ls);
+            json_int_t l = json_integer_value(hw) > from ? json_integer_value(hw) - from : 0;
+            sum += l;
+            lag = json_integer(l);
+        }
+        json_array_append_new(out, json_pack("{s:s, s:I, s:I, s:O, s:o}", "topic", e[i].topic,
+                                             "partition", e[i].partition, "committed_offset",
+                                             e[i].committed, "high_watermark",
+                                             hw ? hw : json_null(), "lag", lag));
+    }
+    json_object_set_new(g, "lag", json_integer(sum));
+    json_object_set_new(g, "offsets", out); /* after the last use of e[].topic */
+    free(e);
+    return 0;
+}
+
+/* At the end of a scrape: groups whose answers are missing are marked, and
+ * the lag of those whose offsets arrived is computed from the partitions'
+ * offsets read in the same scrape. */
+static void groups_finish(scrape *sc) {
+    json_t *topics = json_object_get(sc->doc, "topics");
+    for (size_t i = 0; i < sc->n_coords; i++) {
+        scrape_coord *co = &sc->coords[i];
+        if (co->list.client)
+            sc->stale = true; /* timed out: its groups are missing */
+        for (size_t k = 0; k < co->n_groups; k++) {
+            coord_group *cg = &co->groups[k];
+            if (!cg->described)
+                group_error(sc, cg->g, "DescribeGroups", co->desc.client ? "timed out" : "no answer");
+            if (!cg->fetched) {
+                group_error(sc, cg->g, "OffsetFetch", co->fetch.client ? "timed out" : "no answer");
+                continue; /* offsets [], lag null */
+            }
+            if (group_lag(cg->g, topics) < 0) {
+                group_error(sc, cg->g, "lag", "out of memory");
+                json_object_set_new(cg->g, "offsets", json_array());
+            }
+        }
+    }
+}
+
 /* Build the brokers/topics skeleton of @p sc->doc from worker 0's map and
  * the list of LIST_OFFSETS calls to make (one per alive broker owning
  * partitions). Returns 0 or -ENOMEM. */
@@ -516,6 +1100,8 @@ static int scrape_build(scrape *sc) {
     }
     json_object_set_new(sc->doc, "map_version", json_integer((json_int_t)map->version));
     json_object_set_new(sc->doc, "cluster_id", json_string(map->cluster_id ? map->cluster_id : ""));
+    if (coords_build(sc, map) < 0)
+        return -ENOMEM;
 
     size_t nb = map->n_brokers;
     sc->calls = calloc(nb ? nb : 1, sizeof *sc->calls);
@@ -652,8 +1238,11 @@ static void scrape_start(fe_stats_http *s, struct evhttp_request *req, enum scra
         return;
     }
     counters_sum(s->workers, sc->ctr);
+    sc->deadline_ns = fe_now_ns() + (uint64_t)SCRAPE_TIMEOUT_MS * 1000000u;
     if (sc->n_calls)
         scrape_send(sc);
+    if (sc->n_coords)
+        coords_send(sc);
     if (!sc->outstanding) {
         scrape_finish(sc);
         return;

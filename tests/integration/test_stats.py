@@ -4,14 +4,15 @@
 import json
 import math
 import re
+import time
 import urllib.error
 import urllib.request
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from util import unique_topic, wait_for
+from util import create_topic, produce_keyed, unique_topic, wait_for
 
 PARTITIONS = 4
 N = 600
@@ -413,3 +414,141 @@ def test_unknown_path_and_method(cluster):
         assert headers["Allow"] == "GET"
     # the endpoint still works afterwards
     assert get_stats(cluster)["brokers"]
+
+
+# ---- consumer groups -------------------------------------------------------------
+
+GROUP_PARTITIONS = 3
+GROUP_N = 60
+GROUP_M = 17
+
+
+def group_of(cluster, gid):
+    """(stats, the group's entry or None)."""
+    s = get_stats(cluster)
+    return s, s["groups"].get(gid)
+
+
+def group_metrics(cluster, gid):
+    fams = get_metrics(cluster)
+    members = [v for l, v in samples(fams, "eddy_group_members") if l["group"] == gid]
+    lag = {(l["topic"], int(l["partition"])): v for l, v in samples(fams, "eddy_group_lag")
+           if l["group"] == gid}
+    assert fams["eddy_group_members"]["type"] == "gauge"
+    assert fams["eddy_group_lag"]["type"] == "gauge"
+    return members, lag
+
+
+def check_offsets(s, g, topic, lag_total):
+    """Every partition of the topic has a committed offset and a lag equal to
+    high watermark - committed, summing to lag_total."""
+    hw = {p["partition"]: p["high_watermark"] for p in s["topics"][topic]["partitions"]}
+    offs = [o for o in g["offsets"] if o["topic"] == topic]
+    assert sorted(o["partition"] for o in offs) == list(range(GROUP_PARTITIONS)), g["offsets"]
+    for o in offs:
+        assert set(o) >= {"topic", "partition", "committed_offset", "high_watermark", "lag"}, o
+        assert o["high_watermark"] == hw[o["partition"]], (o, hw)
+        assert o["lag"] == o["high_watermark"] - o["committed_offset"], o
+    assert sum(o["lag"] for o in offs) == lag_total, offs
+    assert g["lag"] == lag_total, g
+
+
+def test_group_state_members_and_lag(cluster):
+    """A confluent-kafka group reads a topic and commits: /stats shows it
+    Stable with one member holding every partition and lag 0; M more records:
+    lag M; after the consumer leaves: Empty, no member, lag still M. /metrics
+    agrees."""
+    topic = create_topic(cluster.bootstrap, unique_topic("stats-grp"), GROUP_PARTITIONS)
+    gid = unique_topic("stats-group")
+    produce_keyed(cluster.bootstrap, topic, GROUP_N)
+    c = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": gid,
+                  "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                  "client.id": "stats-test", "session.timeout.ms": 10000})
+    closed = False
+    try:
+        c.subscribe([topic])
+        got = 0
+        end = time.monotonic() + 60
+        while got < GROUP_N:
+            assert time.monotonic() < end, "consumed %d of %d" % (got, GROUP_N)
+            m = c.poll(0.5)
+            if m is None or m.error():
+                continue
+            got += 1
+        assert got == GROUP_N
+        c.commit(asynchronous=False)
+
+        def stable_and_caught_up():
+            s, g = group_of(cluster, gid)
+            if not g or g["state"] != "Stable" or g["lag"] != 0 or s["stale"]:
+                return None
+            return s, g
+        s, g = wait_for(stable_and_caught_up, timeout=20, interval=0.3,
+                        what="group %s Stable with lag 0 in /stats" % gid)
+        assert "error" not in g, g
+        assert g["protocol_type"] == "consumer"
+        assert g["protocol"] in ("range", "roundrobin", "cooperative-sticky"), g["protocol"]
+        assert isinstance(g["coordinator"], int)
+        assert g["coordinator"] in {b["id"] for b in s["brokers"]}
+        assert g["members_count"] == 1 and len(g["members"]) == 1, g
+        m = g["members"][0]
+        assert m["member_id"], m
+        assert set(m) >= {"member_id", "client_id", "client_host", "partitions"}
+        assert sorted((p["topic"], p["partition"]) for p in m["partitions"]) == \
+            [(topic, i) for i in range(GROUP_PARTITIONS)], m
+        check_offsets(s, g, topic, 0)
+        assert sum(o["committed_offset"] for o in g["offsets"]) == GROUP_N
+        members, lag = group_metrics(cluster, gid)
+        assert members == [1.0]
+        assert sorted(lag) == [(topic, i) for i in range(GROUP_PARTITIONS)]
+        assert sum(lag.values()) == 0
+
+        # M more records, not consumed: the committed offsets stay, lag M
+        produce_keyed(cluster.bootstrap, topic, GROUP_M, key_fmt="more-%06d")
+        s, g = wait_for(lambda: (lambda sg: sg if sg[1] and sg[1]["lag"] == GROUP_M
+                                 and not sg[0]["stale"] else None)(group_of(cluster, gid)),
+                        timeout=20, interval=0.3, what="lag %d for %s" % (GROUP_M, gid))
+        assert g["state"] == "Stable" and g["members_count"] == 1, g
+        check_offsets(s, g, topic, GROUP_M)
+
+        c.close()
+        closed = True
+        s, g = wait_for(lambda: (lambda sg: sg if sg[1] and sg[1]["state"] == "Empty"
+                                 and not sg[0]["stale"] else None)(group_of(cluster, gid)),
+                        timeout=20, interval=0.3, what="group %s Empty after close" % gid)
+        assert g["members"] == [] and g["members_count"] == 0, g
+        check_offsets(s, g, topic, GROUP_M)
+        members, lag = group_metrics(cluster, gid)
+        assert members == [0.0]
+        assert sum(lag.values()) == GROUP_M
+    finally:
+        if not closed:
+            c.close()
+
+
+def test_group_uncommitted_partitions_count_from_log_start(cluster):
+    """A member that holds partitions but never committed: those partitions
+    are listed with committed_offset -1 and lag = high watermark - log start."""
+    topic = create_topic(cluster.bootstrap, unique_topic("stats-grp0"), GROUP_PARTITIONS)
+    gid = unique_topic("stats-group0")
+    produce_keyed(cluster.bootstrap, topic, GROUP_N)
+    c = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": gid,
+                  "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    try:
+        c.subscribe([topic])
+        wait_for(lambda: c.poll(0.2) is not None or c.assignment(), timeout=30,
+                 what="an assignment")
+
+        def listed():
+            s, g = group_of(cluster, gid)
+            if not g or g["state"] != "Stable" or s["stale"] or len(g["offsets"]) != GROUP_PARTITIONS:
+                return None
+            return s, g
+        s, g = wait_for(listed, timeout=20, interval=0.3, what="group %s with 3 offsets" % gid)
+        assert all(o["committed_offset"] == -1 for o in g["offsets"]), g["offsets"]
+        ls = {p["partition"]: p["log_start_offset"] for p in s["topics"][topic]["partitions"]}
+        for o in g["offsets"]:
+            assert o["lag"] == o["high_watermark"] - ls[o["partition"]], o
+        assert g["lag"] == GROUP_N, g
+    finally:
+        c.close()
