@@ -147,6 +147,9 @@ static void create_topics_done(admin_ctx *c) {
                 memcpy(r->topic_id.b, it->created->topic_id.data, 16);
             r->num_partitions = (int32_t)it->created->n_partitions;
             r->replication_factor = 1;
+            /* an empty list, not null: kafka-clients 4.0's Admin.createTopics
+             * dereferences it on success */
+            r->n_configs = 0;
         }
         if (it->error)
             fe_stats_request_error(req->worker->stats, KAFKA_CREATE_TOPICS);
