@@ -16,6 +16,7 @@ void br_config_defaults(br_config *c) {
     c->sync = true;
     c->map_size_mb = 8192;
     c->default_partitions = 1;
+    c->auto_rebalance = true;
     c->log_level = EDDY_LOG_INFO;
 }
 
@@ -147,6 +148,12 @@ static int apply_key(const char *key, json_t *v, br_config *c, char *err, size_t
         if (!json_is_boolean(v))
             return fail(err, errlen, "config: \"%s\" must be true or false", key);
         c->controller_role = json_is_true(v);
+        return 0;
+    }
+    if (!strcmp(key, "auto_rebalance")) {
+        if (!json_is_boolean(v))
+            return fail(err, errlen, "config: \"%s\" must be true or false", key);
+        c->auto_rebalance = json_is_true(v);
         return 0;
     }
     if (!strcmp(key, "id")) {

@@ -3,7 +3,9 @@
  * The format is a contract with the launcher and the Docker images:
  *   data_dir (required), listen (required), advertised, controller_role,
  *   controller, id, durability, map_size_mb, stats_listen,
- *   default_partitions, log_level.
+ *   default_partitions, log_level, auto_rebalance (controller: move
+ *   partitions to balance counts whenever they differ by more than one;
+ *   default true).
  * Unknown keys and bad values are errors with a message naming the key. */
 #ifndef EDDY_BR_CONFIG_H
 #define EDDY_BR_CONFIG_H
@@ -25,6 +27,7 @@ typedef struct br_config {
     uint64_t map_size_mb;
     char *stats_listen;        /* NULL when absent */
     int32_t default_partitions;
+    bool auto_rebalance;
     enum eddy_log_level log_level;
 } br_config;
 

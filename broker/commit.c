@@ -17,8 +17,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
+
+#include "producer_state.h"
 
 /* Bytes of appends taken into one transaction at most (at least one job is
  * always taken). Keeps a group well below LMDB's dirty-page limit (128Ki
@@ -97,6 +100,9 @@ static int attempt(br_committer *c, struct job **g, size_t ng, MDB_txn **txn) {
     int rc = mdb_txn_begin(br_store_env(c->store), NULL, 0, txn);
     if (rc)
         return br_store_error(rc);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     for (size_t j = 0; j < ng; j++) {
         struct job *jb = g[j];
         if (jb->fn) {
@@ -114,12 +120,15 @@ static int attempt(br_committer *c, struct job **g, size_t ng, MDB_txn **txn) {
             if (it->err)
                 continue;
             jb->saved[i] = it->part->next_offset;
-            int r = br_plog_append(c->store, *txn, it->part, it->batches, it->len,
-                                   it->leader_epoch, it->log_append_time, &it->base_offset);
+            /* the idempotence check and the producer state go in the same
+             * transaction as the append */
+            int r = br_producers_append(c->store, *txn, it, now_ms);
             if (r < 0) {
                 it->err = r;
                 goto failed;
             }
+            if (r == 1)
+                it->err = -EPROTO; /* refused; nothing written, txn intact */
         }
     }
     return 0;
@@ -189,6 +198,10 @@ static void run_group(br_committer *c, struct job **g, size_t ng) {
             br_append *it = &g[j]->items[i];
             if (it->err)
                 continue;
+            if (it->producer == BR_PROD_DUPLICATE) {
+                br_plog_publish(it->part, 0);
+                continue;
+            }
             br_plog_publish(it->part, (int64_t)it->len);
             n_app++;
             n_bytes += it->len;

@@ -25,8 +25,12 @@ typedef struct br_append {
     int32_t leader_epoch;
     int64_t log_append_time;  /* >= 0: stamp batches with this LogAppendTime */
     /* results, valid in the callback */
-    int err;                  /* 0 or -errno (-ENOSPC: map full, -EIO) */
+    int err;                  /* 0 or -errno (-ENOSPC: map full, -EIO; -EPROTO:
+                                 refused by the idempotence rules, see producer) */
     int64_t base_offset;
+    int producer;             /* br_prod_verdict (producer_state.h): BR_PROD_DUPLICATE
+                                 means nothing was appended and base_offset is the
+                                 original batch's */
 } br_append;
 
 /** Runs on the loop thread once every item of one submit is committed

@@ -19,6 +19,8 @@
 
 #include "arena.h"
 #include "log.h"
+#include "producer_state.h"
+#include "rebalance.h"
 
 #define CATALOG_KEY "catalog"
 
@@ -61,7 +63,23 @@ struct br_controller {
     Eddy__ClusterMap *msg;
     uint8_t *packed;
     size_t packed_len;
+    br_producer_ids pids;       /* ALLOC_PRODUCER_ID (producer_state.h) */
+    /* partition moves in progress (kept in the map's placements, so they
+     * survive a controller restart) */
+    struct ctl_move *moves;
+    size_t nmoves;
+    bool auto_rebalance;        /* balance whenever counts differ by more than one */
+    bool rebalance_requested;   /* REBALANCE: balance once, then clear */
 };
+
+/* One move: @p target copies topic/partition from its owner (mover.h). */
+typedef struct ctl_move {
+    uint8_t topic_id[16];
+    int32_t partition;
+    int32_t target;
+    bool fenced;
+    int64_t fenced_ms;          /* monotonic; not persisted */
+} ctl_move;
 
 static int64_t mono_ms(void) {
     struct timespec ts;
@@ -183,6 +201,15 @@ static int rebuild(br_controller *c) {
     for (size_t i = 0; i < c->ntopics; i++)
         if (!(m->topics[i] = build_topic(&a, c->topics[i])))
             goto oom;
+    for (size_t k = 0; k < c->nmoves; k++) {
+        ssize_t ti = find_topic_id(c, c->moves[k].topic_id, 16);
+        if (ti < 0 || (size_t)c->moves[k].partition >= c->topics[ti]->nparts)
+            continue;
+        Eddy__PartitionPlacement *pl = m->topics[ti]->partitions[c->moves[k].partition];
+        pl->moving = true;
+        pl->move_target = c->moves[k].target;
+        pl->fenced = c->moves[k].fenced;
+    }
     size_t len = eddy__cluster_map__get_packed_size(m);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf)
@@ -259,6 +286,19 @@ static int load(br_controller *c, const Eddy__ClusterMap *m) {
                 return -EBADMSG;
             t->owner[idx] = ti->partitions[p]->broker_id;
             t->epoch[idx] = ti->partitions[p]->epoch;
+            if (ti->partitions[p]->moving) {
+                ctl_move *nm = realloc(c->moves, (c->nmoves + 1) * sizeof *nm);
+                if (!nm)
+                    return -ENOMEM;
+                c->moves = nm;
+                ctl_move *mv = &c->moves[c->nmoves++];
+                memset(mv, 0, sizeof *mv);
+                memcpy(mv->topic_id, t->id, 16);
+                mv->partition = idx;
+                mv->target = ti->partitions[p]->move_target;
+                mv->fenced = ti->partitions[p]->fenced;
+                mv->fenced_ms = now;
+            }
         }
         t->nparts = n;
         for (size_t k = 0; k < ti->n_configs; k++) {
@@ -339,6 +379,7 @@ void br_controller_free(br_controller *c) {
     for (size_t i = 0; i < c->ntopics; i++)
         topic_free(c->topics[i]);
     free(c->topics);
+    free(c->moves);
     free(c->cluster_id);
     arena_free(&c->map_arena);
     free(c->packed);
@@ -414,6 +455,8 @@ int br_controller_register(br_controller *c, int32_t id, const char *address,
     return 0;
 }
 
+static bool moves_tick(br_controller *c, int64_t now_ms);
+
 void br_controller_set_self(br_controller *c, int32_t id) {
     if (c->self_id == id)
         return;
@@ -439,6 +482,7 @@ void br_controller_tick(br_controller *c, int64_t now_ms) {
                      b->address, BR_CONTROLLER_DEAD_MS);
         }
     }
+    changed |= moves_tick(c, now_ms);
     if (!changed)
         return;
     c->version++;
@@ -577,10 +621,9 @@ static int cmp_i32(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Place partitions [from, t->nparts) round-robin over the alive brokers
- * (sorted by id), starting at an offset derived from the topic id so that
- * different topics start on different brokers. */
-static int place(br_controller *c, ctl_topic *t, size_t from) {
+/* The alive brokers (the controller's own broker always counts), sorted by
+ * id, into a malloc'd array. Returns the count, or -ENOMEM. */
+static ssize_t alive_ids(const br_controller *c, int32_t **out) {
     int32_t *alive = calloc(c->nbrokers ? c->nbrokers : 1, sizeof *alive);
     if (!alive)
         return -ENOMEM;
@@ -588,18 +631,76 @@ static int place(br_controller *c, ctl_topic *t, size_t from) {
     for (size_t i = 0; i < c->nbrokers; i++)
         if (c->brokers[i].alive || c->brokers[i].id == c->self_id)
             alive[n++] = c->brokers[i].id;
+    qsort(alive, n, sizeof *alive, cmp_i32);
+    *out = alive;
+    return (ssize_t)n;
+}
+
+static const ctl_move *find_move(const br_controller *c, const uint8_t *tid, int32_t partition) {
+    for (size_t k = 0; k < c->nmoves; k++)
+        if (c->moves[k].partition == partition && !memcmp(c->moves[k].topic_id, tid, 16))
+            return &c->moves[k];
+    return NULL;
+}
+
+/* Every partition of the catalog, flattened for rebalance.h (moves at their
+ * targets); of topic @p partial (may be NULL) only partitions below
+ * @p upto (the others are being placed). Returns the count and *out, or
+ * -ENOMEM. */
+static ssize_t flatten(const br_controller *c, const ctl_topic *partial, size_t upto,
+                       br_rb_part **out) {
+    size_t n = 0;
+    for (size_t i = 0; i < c->ntopics; i++)
+        n += c->topics[i]->nparts;
+    br_rb_part *parts = calloc(n ? n : 1, sizeof *parts);
+    if (!parts)
+        return -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < c->ntopics; i++) {
+        const ctl_topic *t = c->topics[i];
+        size_t np = t == partial && upto < t->nparts ? upto : t->nparts;
+        for (size_t p = 0; p < np; p++, k++) {
+            const ctl_move *mv = find_move(c, t->id, (int32_t)p);
+            parts[k].owner = t->owner[p];
+            parts[k].target = mv ? mv->target : -1;
+        }
+    }
+    *out = parts;
+    return (ssize_t)k;
+}
+
+/* Place partitions [from, t->nparts) one by one on the least-loaded alive
+ * broker (by partition count over all topics, moves counted at their
+ * targets); ties start at an offset derived from the topic id so that
+ * different topics start on different brokers. */
+static int place(br_controller *c, ctl_topic *t, size_t from) {
+    int32_t *alive;
+    ssize_t n = alive_ids(c, &alive);
+    if (n < 0)
+        return (int)n;
     if (n == 0) {
         free(alive);
         return -EAGAIN;
     }
-    qsort(alive, n, sizeof *alive, cmp_i32);
+    br_rb_part *parts = NULL;
+    ssize_t np = flatten(c, t, from, &parts);
+    size_t *load = calloc((size_t)n, sizeof *load);
+    if (np < 0 || !load) {
+        free(alive);
+        free(parts);
+        free(load);
+        return -ENOMEM;
+    }
+    br_rebalance_load(parts, (size_t)np, alive, (size_t)n, load);
     uint32_t start = ((uint32_t)t->id[0] << 24 | (uint32_t)t->id[1] << 16 |
                       (uint32_t)t->id[2] << 8 | t->id[3]) % (uint32_t)n;
     for (size_t p = from; p < t->nparts; p++) {
-        t->owner[p] = alive[(start + p) % n];
+        t->owner[p] = br_rebalance_pick(alive, (size_t)n, load, start + (uint32_t)p);
         t->epoch[p] = 1;
     }
     free(alive);
+    free(parts);
+    free(load);
     return 0;
 }
 
@@ -837,6 +938,192 @@ static void handle_register(br_controller *c, rpc_call *call) {
     eddy__register_broker__free_unpacked(req, NULL);
 }
 
+/* ---- partition moves (broker/mover.h) ------------------------------------------ */
+
+/** Moves run at most this many at a time. */
+#define MAX_MOVES 4
+/** A target this close behind the owner gets the owner fenced. */
+#define FENCE_LAG 1000
+/** A fence not followed by the flip within this long is lifted (the target
+ *  is stuck): the owner takes writes again and the move is dropped. */
+#define FENCE_TIMEOUT_MS 30000
+
+static void move_remove(br_controller *c, size_t k) {
+    memmove(&c->moves[k], &c->moves[k + 1], (c->nmoves - k - 1) * sizeof *c->moves);
+    c->nmoves--;
+}
+
+static bool broker_alive(br_controller *c, int32_t id) {
+    ctl_broker *b = find_broker(c, id);
+    return b && (b->alive || id == c->self_id);
+}
+
+/* Plan new moves when asked to balance. Returns true when moves started. */
+static bool plan_moves(br_controller *c) {
+    if (c->nmoves >= MAX_MOVES)
+        return false;
+    int32_t *alive = NULL;
+    br_rb_part *parts = NULL;
+    ssize_t na = alive_ids(c, &alive), np = na < 0 ? -1 : flatten(c, NULL, 0, &parts);
+    size_t idx[MAX_MOVES];
+    int32_t tgt[MAX_MOVES];
+    int planned = np < 0 ? -ENOMEM
+                         : br_rebalance_plan(parts, (size_t)np, alive, (size_t)na,
+                                             MAX_MOVES - c->nmoves, idx, tgt);
+    if (planned == 0 && c->nmoves == 0 && c->rebalance_requested) {
+        c->rebalance_requested = false;
+        LOG_INFO("controller", "rebalance: partition counts are balanced");
+    }
+    ctl_move *nm = planned > 0 ? realloc(c->moves, (c->nmoves + (size_t)planned) * sizeof *nm)
+                               : NULL;
+    if (nm) {
+        c->moves = nm;
+        for (int i = 0; i < planned; i++) {
+            /* map the flat index back to topic / partition */
+            size_t k = idx[i], ti = 0;
+            while (k >= c->topics[ti]->nparts)
+                k -= c->topics[ti++]->nparts;
+            ctl_move *mv = &c->moves[c->nmoves++];
+            memset(mv, 0, sizeof *mv);
+            memcpy(mv->topic_id, c->topics[ti]->id, 16);
+            mv->partition = (int32_t)k;
+            mv->target = tgt[i];
+            LOG_INFO("controller", "moving %s/%zu from broker %d to broker %d",
+                     c->topics[ti]->name, k, c->topics[ti]->owner[k], tgt[i]);
+        }
+    }
+    free(alive);
+    free(parts);
+    return nm != NULL;
+}
+
+/* Cancel moves that cannot finish; start new ones. True when the map
+ * changed. */
+static bool moves_tick(br_controller *c, int64_t now_ms) {
+    bool changed = false;
+    for (size_t k = c->nmoves; k-- > 0;) {
+        ctl_move *mv = &c->moves[k];
+        ssize_t ti = find_topic_id(c, mv->topic_id, 16);
+        const char *why = NULL;
+        if (ti < 0 || (size_t)mv->partition >= c->topics[ti]->nparts)
+            why = "topic deleted";
+        else if (!broker_alive(c, c->topics[ti]->owner[mv->partition]))
+            why = "owner is dead";
+        else if (!broker_alive(c, mv->target))
+            why = "target is dead";
+        else if (mv->fenced && now_ms - mv->fenced_ms > FENCE_TIMEOUT_MS)
+            why = "target did not finish after the fence";
+        if (!why)
+            continue;
+        LOG_WARN("controller", "move of partition %d to broker %d cancelled: %s",
+                 mv->partition, mv->target, why);
+        move_remove(c, k);
+        changed = true;
+    }
+    if (c->auto_rebalance || c->rebalance_requested)
+        changed |= plan_moves(c);
+    return changed;
+}
+
+void br_controller_set_auto_rebalance(br_controller *c, bool on) { c->auto_rebalance = on; }
+
+int br_controller_move_status(br_controller *c, const Eddy__MoveStatus *st,
+                              uint64_t *map_version) {
+    ctl_move *mv = NULL;
+    size_t k = 0;
+    for (; k < c->nmoves; k++) {
+        if (c->moves[k].partition == st->partition && c->moves[k].target == st->target &&
+            st->topic_id.len == 16 && !memcmp(c->moves[k].topic_id, st->topic_id.data, 16)) {
+            mv = &c->moves[k];
+            break;
+        }
+    }
+    ssize_t ti = mv ? find_topic_id(c, mv->topic_id, 16) : -1;
+    if (ti < 0 || (size_t)mv->partition >= c->topics[ti]->nparts ||
+        c->topics[ti]->epoch[mv->partition] != st->epoch)
+        return -ENOENT;
+    ctl_topic *t = c->topics[ti];
+    int32_t p = mv->partition;
+    *map_version = c->version;
+    if (!mv->fenced && (st->lag <= FENCE_LAG || st->done)) {
+        /* in memory only if the write fails: a fence is undone by a restart
+         * (the owner takes writes again), which is safe */
+        mv->fenced = true;
+        mv->fenced_ms = mono_ms();
+        c->version++;
+        int r = persist(c);
+        if (r < 0)
+            eddy_log_err(r, "controller", "storing the fence of %s/%d", t->name, p);
+        *map_version = c->version;
+        notify(c);
+        return 0;
+    }
+    if (!mv->fenced || !st->done)
+        return 0;
+    /* the flip: durable before anyone may act on it (the old owner drops
+     * its copy once it sees it) */
+    ctl_move saved = *mv;
+    int32_t old_owner = t->owner[p];
+    t->owner[p] = mv->target;
+    t->epoch[p]++;
+    move_remove(c, k);
+    c->version++;
+    int r = persist(c);
+    if (r < 0) {
+        t->owner[p] = old_owner;
+        t->epoch[p]--;
+        c->version--;
+        ctl_move *nm = realloc(c->moves, (c->nmoves + 1) * sizeof *nm);
+        if (nm) {
+            c->moves = nm;
+            c->moves[c->nmoves++] = saved;
+        }
+        rebuild(c);
+        return r;
+    }
+    LOG_INFO("controller", "partition %s/%d moved from broker %d to broker %d (epoch %u, %" PRId64
+             " offsets, map version %" PRIu64 ")", t->name, p, old_owner, t->owner[p],
+             t->epoch[p], st->end_offset, c->version);
+    *map_version = c->version;
+    notify(c);
+    return 0;
+}
+
+static void handle_move_status(br_controller *c, rpc_call *call) {
+    Eddy__MoveStatus *req = (Eddy__MoveStatus *)rpc_frame_unpack_body(
+        rpc_call_frame(call), &eddy__move_status__descriptor);
+    if (!req) {
+        rpc_call_reply(call, EDDY__STATUS__INVALID_REQUEST, NULL, NULL);
+        return;
+    }
+    Eddy__MoveStatusResult res = EDDY__MOVE_STATUS_RESULT__INIT;
+    int r = br_controller_move_status(c, req, &res.map_version);
+    res.status = r == 0 ? EDDY__STATUS__OK
+                 : r == -ENOENT ? EDDY__STATUS__INVALID_REQUEST : EDDY__STATUS__STORAGE_ERROR;
+    if (r < 0 && r != -ENOENT)
+        eddy_log_err(r, "controller", "storing a partition move");
+    res.map_version = c->version;
+    rpc_call_reply(call, EDDY__STATUS__OK, &res.base, NULL);
+    eddy__move_status__free_unpacked(req, NULL);
+}
+
+static void handle_rebalance(br_controller *c, rpc_call *call) {
+    Eddy__RebalanceResult res = EDDY__REBALANCE_RESULT__INIT;
+    c->rebalance_requested = true;
+    LOG_INFO("controller", "rebalance requested");
+    if (plan_moves(c)) {
+        c->version++;
+        int r = persist(c);
+        if (r < 0)
+            eddy_log_err(r, "controller", "storing planned moves");
+        notify(c);
+    }
+    res.status = EDDY__STATUS__OK;
+    res.moves = (int32_t)c->nmoves;
+    res.map_version = c->version;
+    rpc_call_reply(call, EDDY__STATUS__OK, &res.base, NULL);
+}
+
 void br_controller_handle(br_controller *c, rpc_call *call) {
     switch (rpc_call_frame(call)->hdr->method) {
     case EDDY__METHOD__GET_MAP:
@@ -853,6 +1140,15 @@ void br_controller_handle(br_controller *c, rpc_call *call) {
         return;
     case EDDY__METHOD__CREATE_PARTITIONS:
         handle_create_partitions(c, call);
+        return;
+    case EDDY__METHOD__ALLOC_PRODUCER_ID:
+        br_producer_ids_handle(c->store, &c->pids, call);
+        return;
+    case EDDY__METHOD__MOVE_STATUS:
+        handle_move_status(c, call);
+        return;
+    case EDDY__METHOD__REBALANCE:
+        handle_rebalance(c, call);
         return;
     default:
         rpc_call_reply(call, EDDY__STATUS__INVALID_REQUEST, NULL, NULL);

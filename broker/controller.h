@@ -11,6 +11,7 @@
 #ifndef EDDY_BR_CONTROLLER_H
 #define EDDY_BR_CONTROLLER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,8 +47,22 @@ void br_controller_set_self(br_controller *c, int32_t id);
  *  are marked dead. */
 void br_controller_tick(br_controller *c, int64_t now_ms);
 
+/** Balance partition counts automatically (liveness ticks plan moves
+ *  whenever the alive brokers' counts differ by more than one). Off by
+ *  default: then only REBALANCE starts moves. */
+void br_controller_set_auto_rebalance(br_controller *c, bool on);
+
+/** A move target's progress (MOVE_STATUS, also called directly when the
+ *  target is the controller's own broker): a target within a small lag gets
+ *  the owner fenced; a target done after the fence gets the ownership
+ *  (epoch + 1). *map_version gets the version holding the result. Returns 0,
+ *  -ENOENT (no such move: cancelled or stale epoch) or -errno (catalog
+ *  write; nothing changed). */
+int br_controller_move_status(br_controller *c, const Eddy__MoveStatus *st,
+                              uint64_t *map_version);
+
 /** Serve GET_MAP, REGISTER_BROKER, CREATE_TOPIC, DELETE_TOPIC,
- *  CREATE_PARTITIONS; ends @p call. */
+ *  CREATE_PARTITIONS, MOVE_STATUS, REBALANCE; ends @p call. */
 void br_controller_handle(br_controller *c, rpc_call *call);
 
 /** The current packed map (owned by the controller, valid until the next

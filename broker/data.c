@@ -10,6 +10,7 @@
 #include "kafka_records.h"
 #include "log.h"
 #include "logscan.h"
+#include "producer_state.h"
 
 /* One produce request from unpack to reply. The frame stays referenced until
  * the commit callback: the items' batches point into its buffer and are
@@ -68,6 +69,11 @@ static void produce_done(br_append *items, size_t n, void *arg) {
     int failed = 0, first_err = 0;
     for (size_t i = 0; i < n; i++) {
         Eddy__ProducePartitionResult *r = &x->res[x->item_part[i]];
+        if (items[i].err == -EPROTO) {
+            /* refused by the idempotence rules (producer_state.h) */
+            r->status = (Eddy__Status)br_producers_status(items[i].producer);
+            continue;
+        }
         if (items[i].err < 0) {
             r->status = EDDY__STATUS__STORAGE_ERROR;
             if (!failed++)

@@ -137,7 +137,10 @@ Eddy__Status br_map_check(const br_map *m, int32_t self, const char *name,
         *t = ti;
     if (pl)
         *pl = p;
-    return p->broker_id == self && self >= 0 ? EDDY__STATUS__OK : EDDY__STATUS__NOT_OWNER;
+    /* a fenced partition is handing over (broker/mover.h): its owner takes
+     * nothing more, so that the move target's copy is final */
+    return p->broker_id == self && self >= 0 && !p->fenced ? EDDY__STATUS__OK
+                                                          : EDDY__STATUS__NOT_OWNER;
 }
 
 const char *br_map_config(const Eddy__TopicInfo *t, const char *name) {

@@ -37,7 +37,8 @@ const Eddy__BrokerInfo *br_map_broker(const br_map *m, int32_t id);
 
 /** The ownership check of a request's partition: the topic by id when
  *  @p topic_id is non-empty, else by @p name. Returns OK (with *t and *pl)
- *  when @p self owns it, NOT_OWNER when another broker does,
+ *  when @p self owns it, NOT_OWNER when another broker does or the
+ *  partition is fenced for a move (*t and *pl are set then too),
  *  UNKNOWN_PARTITION when there is no such topic or partition. */
 Eddy__Status br_map_check(const br_map *m, int32_t self, const char *name,
                           const ProtobufCBinaryData *topic_id, int32_t partition,

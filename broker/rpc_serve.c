@@ -7,6 +7,8 @@
 #include "data.h"
 #include "fetch_wait.h"
 #include "log.h"
+#include "mover.h"
+#include "producer_state.h"
 
 struct br_pending {
     rpc_call *call;
@@ -16,13 +18,15 @@ struct br_pending {
 static bool is_controller_method(Eddy__Method m) {
     return m == EDDY__METHOD__GET_MAP || m == EDDY__METHOD__CREATE_TOPIC ||
            m == EDDY__METHOD__DELETE_TOPIC || m == EDDY__METHOD__REGISTER_BROKER ||
-           m == EDDY__METHOD__CREATE_PARTITIONS;
+           m == EDDY__METHOD__CREATE_PARTITIONS || m == EDDY__METHOD__ALLOC_PRODUCER_ID ||
+           m == EDDY__METHOD__MOVE_STATUS || m == EDDY__METHOD__REBALANCE;
 }
 
 /* Methods that depend on partition placement, hence on the map version. */
 static bool needs_map(Eddy__Method m) {
     return m == EDDY__METHOD__PRODUCE || m == EDDY__METHOD__FETCH ||
-           m == EDDY__METHOD__LIST_OFFSETS || m == EDDY__METHOD__GROUP;
+           m == EDDY__METHOD__LIST_OFFSETS || m == EDDY__METHOD__GROUP ||
+           m == EDDY__METHOD__DESCRIBE_PRODUCERS || m == EDDY__METHOD__REPLICA_FETCH;
 }
 
 static void dispatch(br_server *s, rpc_call *call) {
@@ -55,6 +59,12 @@ static void dispatch(br_server *s, rpc_call *call) {
         return;
     case EDDY__METHOD__LIST_OFFSETS:
         br_data_list_offsets(s, call);
+        return;
+    case EDDY__METHOD__DESCRIBE_PRODUCERS:
+        br_producers_describe(s, call);
+        return;
+    case EDDY__METHOD__REPLICA_FETCH:
+        br_mover_replica_fetch(s, call);
         return;
     case EDDY__METHOD__GROUP:
         if (s->group_handler) {

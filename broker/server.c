@@ -17,7 +17,9 @@
 #include "fetch_wait.h"
 #include "group.h"
 #include "log.h"
+#include "mover.h"
 #include "offsets.h"
+#include "producer_state.h"
 #include "retention.h"
 #include "rpc_serve.h"
 
@@ -219,6 +221,8 @@ void br_server_map_updated(br_server *s, const uint8_t *packed, size_t len) {
     if (cm->version > s->reconciled_version) {
         s->reconciled_version = cm->version;
         reconcile(s);
+        if (s->mover)
+            br_mover_map_changed(s->mover);
     }
 }
 
@@ -364,6 +368,8 @@ static int start(br_server *s) {
         return eddy_log_err(r, "broker", "opening the store in %s", s->cfg.data_dir);
     if ((r = br_offsets_open(s->store)) < 0)
         return eddy_log_err(r, "broker", "opening the offsets database");
+    if ((r = br_producers_open(s->store)) < 0)
+        return eddy_log_err(r, "broker", "opening the producers database");
     if ((r = br_committer_start(s->store, s->base, &s->committer)) < 0)
         return eddy_log_err(r, "broker", "starting the committer");
     br_groups_opts go = {.owns = br_groups_owns_server, .owns_arg = s};
@@ -371,7 +377,8 @@ static int start(br_server *s) {
     if ((r = br_groups_new(s->base, s->store, s->committer, &go, &groups)) < 0)
         return eddy_log_err(r, "broker", "starting the group coordinator");
     br_rpc_set_group_handler(s, br_groups_rpc_handle, groups);
-    if (!(s->map = br_map_new()) || (r = br_fetch_init(s)) < 0)
+    if (!(s->map = br_map_new()) || (r = br_fetch_init(s)) < 0 ||
+        (r = br_mover_new(s, &s->mover)) < 0)
         return eddy_log_err(-ENOMEM, "broker", "allocating");
 
     int32_t stored;
@@ -420,6 +427,7 @@ static int start(br_server *s) {
     if (s->cfg.controller_role) {
         if ((r = start_controller(s)) < 0)
             return r;
+        br_controller_set_auto_rebalance(s->ctl, s->cfg.auto_rebalance);
     } else {
         s->ctl_client = rpc_client_new(s->base, s->cfg.controller, NULL);
         if (!s->ctl_client)
@@ -488,6 +496,9 @@ void br_server_stop(br_server *s) {
             LOG_WARN("broker", "stopping with %d commits still in flight", s->inflight);
     }
     br_committer_stop(s->committer);
+    /* after the committer: its last completions still use the mover */
+    br_mover_free(s->mover);
+    s->mover = NULL;
     /* after the committer: its last completions answer offset commits */
     if (s->group_handler == br_groups_rpc_handle)
         br_groups_free(s->group_arg);

@@ -28,6 +28,7 @@ typedef struct br_controller br_controller;
 typedef struct br_fetch_waits br_fetch_waits;
 typedef struct br_retention br_retention;
 typedef struct br_pending br_pending;
+typedef struct br_mover br_mover;
 
 typedef struct br_server {
     br_config cfg;              /* own copy; advertised gets the bound port when 0 */
@@ -58,6 +59,8 @@ typedef struct br_server {
     br_fetch_waits *fetch;
     br_retention *retention;
     int inflight;               /* submitted commits not yet completed */
+
+    br_mover *mover;            /* partition moves (mover.h) */
 
     /* the GROUP method, served by the group coordinator module when present */
     rpc_handler_fn group_handler;

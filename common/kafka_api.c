@@ -22,6 +22,8 @@ static const kafka_api_info api_table[] = {
     {KAFKA_DESCRIBE_CONFIGS, 0, 4, 4, 0},
     {KAFKA_DESCRIBE_CLUSTER, 0, 1, 0, 0},
     /* idempotent producer (no transactions: docs/delivery.md) */
+    {KAFKA_INIT_PRODUCER_ID, 0, 5, 2, 0},
+    {KAFKA_DESCRIBE_PRODUCERS, 0, 0, 0, 0},
     /* groups: from v0, which librdkafka needs to enable its group consumer */
     {KAFKA_OFFSET_COMMIT, 0, 9, 8, 0},
     {KAFKA_OFFSET_FETCH, 0, 9, 6, 0},

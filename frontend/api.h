@@ -23,6 +23,9 @@ void fe_api_sasl_handshake(fe_req *req);
 void fe_api_sasl_authenticate(fe_req *req);
 /** A raw SASL token after a v0 SaslHandshake (no Kafka framing). */
 void fe_api_sasl_raw(fe_req *req);
+/* idempotent producer (api_producer.c) */
+void fe_api_init_producer_id(fe_req *req);
+void fe_api_describe_producers(fe_req *req);
 /* groups (api_group.c): forwarded to the coordinating broker */
 void fe_api_group(fe_req *req);
 

@@ -22,6 +22,8 @@ static fe_handler_fn handler_for(int16_t api_key) {
     case KAFKA_DESCRIBE_CLUSTER: return fe_api_describe_cluster;
     case KAFKA_SASL_HANDSHAKE: return fe_api_sasl_handshake;
     case KAFKA_SASL_AUTHENTICATE: return fe_api_sasl_authenticate;
+    case KAFKA_INIT_PRODUCER_ID: return fe_api_init_producer_id;
+    case KAFKA_DESCRIBE_PRODUCERS: return fe_api_describe_producers;
     case KAFKA_FIND_COORDINATOR:
     case KAFKA_JOIN_GROUP:
     case KAFKA_SYNC_GROUP:

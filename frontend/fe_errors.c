@@ -23,6 +23,10 @@ int16_t fe_kafka_error_from_status(Eddy__Status st) {
     case EDDY__STATUS__INVALID_CONFIG: return KAFKA_ERR_INVALID_CONFIG;
     case EDDY__STATUS__NOT_CONTROLLER: return KAFKA_ERR_NOT_CONTROLLER;
     case EDDY__STATUS__INVALID_TOPIC: return KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
+    /* idempotent produce refusals (broker/producer_state.h) */
+    case EDDY__STATUS__OUT_OF_ORDER_SEQUENCE: return KAFKA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+    case EDDY__STATUS__PRODUCER_EPOCH_STALE: return KAFKA_ERR_INVALID_PRODUCER_EPOCH;
+    case EDDY__STATUS__INVALID_PRODUCER_BATCH: return KAFKA_ERR_INVALID_RECORD;
     default: return KAFKA_ERR_UNKNOWN_SERVER_ERROR;
     }
 }
