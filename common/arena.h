@@ -26,6 +26,12 @@ void *arena_alloc(arena *a, size_t size);
 /** Like arena_alloc(n * size) with an overflow check. */
 void *arena_calloc(arena *a, size_t n, size_t size);
 
+/** Allocate @p n elements for @p ptr in arena @p a; true on success or when
+ *  n <= 0 (ptr untouched). n must come from kr_array()/kr_count(), which
+ *  bound it by the input that remains. */
+#define ARENA_ALLOC_N(a, ptr, n) \
+    ((n) <= 0 || ((ptr) = arena_calloc((a), (size_t)(n), sizeof *(ptr))) != NULL)
+
 /** Copy @p len bytes into the arena and NUL-terminate; NULL on OOM. */
 char *arena_strndup(arena *a, const char *s, size_t len);
 

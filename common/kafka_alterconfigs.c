@@ -5,18 +5,6 @@
 #define ALTERCONFIGS_MAX_VERSION 2
 #define ALTERCONFIGS_FLEX_FROM 2
 
-/* An array count; -1 (null) is malformed: no array here is nullable. */
-static int32_t get_count(kafka_reader *r, bool flex, size_t min_elem) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
-
-/* n comes from kr_array, so it is bounded by the input that remains. */
-#define ALLOC_N(a, ptr, n) ((n) <= 0 || ((ptr) = arena_calloc((a), (size_t)(n), sizeof *(ptr))) != NULL)
 
 int kafka_alterconfigs_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_alterconfigs_req *out) {
     *out = (kafka_alterconfigs_req){0};
@@ -24,8 +12,8 @@ int kafka_alterconfigs_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_al
         return -EBADMSG;
     bool flex = v >= ALTERCONFIGS_FLEX_FROM;
     /* type, name, config count */
-    int32_t n = get_count(r, flex, flex ? 4 : 7);
-    if (!ALLOC_N(a, out->resources, n))
+    int32_t n = kr_count(r, flex, flex ? 4 : 7, false);
+    if (!ARENA_ALLOC_N(a, out->resources, n))
         return -ENOMEM;
     out->n_resources = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++) {
@@ -33,8 +21,8 @@ int kafka_alterconfigs_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_al
         res->resource_type = kr_i8(r);
         res->resource_name = kr_string(r, flex);
         /* name + value */
-        int32_t nc = get_count(r, flex, flex ? 3 : 4);
-        if (!ALLOC_N(a, res->configs, nc))
+        int32_t nc = kr_count(r, flex, flex ? 3 : 4, false);
+        if (!ARENA_ALLOC_N(a, res->configs, nc))
             return -ENOMEM;
         res->n_configs = nc;
         for (int32_t j = 0; j < nc && kr_ok(r); j++) {
@@ -75,8 +63,8 @@ int kafka_alterconfigs_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_a
     bool flex = v >= ALTERCONFIGS_FLEX_FROM;
     out->throttle_time_ms = kr_i32(r);
     /* error, message, type, name */
-    int32_t n = get_count(r, flex, flex ? 5 : 7);
-    if (!ALLOC_N(a, out->responses, n))
+    int32_t n = kr_count(r, flex, flex ? 5 : 7, false);
+    if (!ARENA_ALLOC_N(a, out->responses, n))
         return -ENOMEM;
     out->n_responses = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++) {

@@ -5,31 +5,20 @@
 #define CREATEPARTITIONS_MAX_VERSION 3
 #define CREATEPARTITIONS_FLEX_FROM 2
 
-/* An array count; -1 (null) is malformed where the field is not nullable. */
-static int32_t get_count(kafka_reader *r, bool flex, size_t min_elem, bool nullable) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0 && !nullable) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
 
-/* n comes from kr_array, so it is bounded by the input that remains. */
-#define ALLOC_N(a, ptr, n) ((n) <= 0 || ((ptr) = arena_calloc((a), (size_t)(n), sizeof *(ptr))) != NULL)
 
 static int decode_topic(kafka_reader *r, bool flex, arena *a, kafka_createpartitions_topic *t) {
     t->name = kr_string(r, flex);
     t->count = kr_i32(r);
     /* a broker id count */
-    int32_t n = get_count(r, flex, flex ? 2 : 4, true);
-    if (!ALLOC_N(a, t->assignments, n))
+    int32_t n = kr_count(r, flex, flex ? 2 : 4, true);
+    if (!ARENA_ALLOC_N(a, t->assignments, n))
         return -ENOMEM;
     t->n_assignments = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++) {
         kafka_createpartitions_assignment *as = &t->assignments[i];
-        int32_t nb = get_count(r, flex, 4, false);
-        if (!ALLOC_N(a, as->broker_ids, nb))
+        int32_t nb = kr_count(r, flex, 4, false);
+        if (!ARENA_ALLOC_N(a, as->broker_ids, nb))
             return -ENOMEM;
         as->n_broker_ids = nb;
         for (int32_t j = 0; j < nb; j++)
@@ -46,8 +35,8 @@ int kafka_createpartitions_req_decode(kafka_reader *r, int16_t v, arena *a, kafk
         return -EBADMSG;
     bool flex = v >= CREATEPARTITIONS_FLEX_FROM;
     /* name, count, assignment count */
-    int32_t n = get_count(r, flex, flex ? 7 : 10, false);
-    if (!ALLOC_N(a, out->topics, n))
+    int32_t n = kr_count(r, flex, flex ? 7 : 10, false);
+    if (!ARENA_ALLOC_N(a, out->topics, n))
         return -ENOMEM;
     out->n_topics = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++)
@@ -87,8 +76,8 @@ int kafka_createpartitions_resp_decode(kafka_reader *r, int16_t v, arena *a, kaf
     bool flex = v >= CREATEPARTITIONS_FLEX_FROM;
     out->throttle_time_ms = kr_i32(r);
     /* name, error code, message */
-    int32_t n = get_count(r, flex, flex ? 5 : 6, false);
-    if (!ALLOC_N(a, out->results, n))
+    int32_t n = kr_count(r, flex, flex ? 5 : 6, false);
+    if (!ARENA_ALLOC_N(a, out->results, n))
         return -ENOMEM;
     out->n_results = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++) {

@@ -7,33 +7,22 @@
 
 static const kafka_str empty_str = {"", 0};
 
-/* An array count; -1 (null) is malformed where the field is not nullable. */
-static int32_t get_count(kafka_reader *r, bool flex, size_t min_elem, bool nullable) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0 && !nullable) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
 
-/* n comes from kr_array, so it is bounded by the input that remains. */
-#define ALLOC_N(a, ptr, n) ((n) <= 0 || ((ptr) = arena_calloc((a), (size_t)(n), sizeof *(ptr))) != NULL)
 
 static int decode_topic(kafka_reader *r, bool flex, arena *a, kafka_createtopics_topic *t) {
     t->name = kr_string(r, flex);
     t->num_partitions = kr_i32(r);
     t->replication_factor = kr_i16(r);
     /* partition index + broker id count */
-    int32_t n = get_count(r, flex, flex ? 6 : 8, false);
-    if (!ALLOC_N(a, t->assignments, n))
+    int32_t n = kr_count(r, flex, flex ? 6 : 8, false);
+    if (!ARENA_ALLOC_N(a, t->assignments, n))
         return -ENOMEM;
     t->n_assignments = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++) {
         kafka_createtopics_assignment *as = &t->assignments[i];
         as->partition_index = kr_i32(r);
-        int32_t nb = get_count(r, flex, 4, false);
-        if (!ALLOC_N(a, as->broker_ids, nb))
+        int32_t nb = kr_count(r, flex, 4, false);
+        if (!ARENA_ALLOC_N(a, as->broker_ids, nb))
             return -ENOMEM;
         as->n_broker_ids = nb;
         for (int32_t j = 0; j < nb; j++)
@@ -41,8 +30,8 @@ static int decode_topic(kafka_reader *r, bool flex, arena *a, kafka_createtopics
         kr_skip_tags(r, flex);
     }
     /* name + value */
-    n = get_count(r, flex, flex ? 3 : 4, false);
-    if (!ALLOC_N(a, t->configs, n))
+    n = kr_count(r, flex, flex ? 3 : 4, false);
+    if (!ARENA_ALLOC_N(a, t->configs, n))
         return -ENOMEM;
     t->n_configs = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++) {
@@ -60,8 +49,8 @@ int kafka_createtopics_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_cr
         return -EBADMSG;
     bool flex = v >= CREATETOPICS_FLEX_FROM;
     /* name, partitions, replication, two array counts */
-    int32_t n = get_count(r, flex, flex ? 9 : 16, false);
-    if (!ALLOC_N(a, out->topics, n))
+    int32_t n = kr_count(r, flex, flex ? 9 : 16, false);
+    if (!ARENA_ALLOC_N(a, out->topics, n))
         return -ENOMEM;
     out->n_topics = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++)
@@ -131,8 +120,8 @@ static int decode_result(kafka_reader *r, int16_t v, arena *a, kafka_createtopic
         t->num_partitions = kr_i32(r);
         t->replication_factor = kr_i16(r);
         /* name, value, three one-byte fields, tags */
-        int32_t n = get_count(r, flex, 6, true);
-        if (!ALLOC_N(a, t->configs, n))
+        int32_t n = kr_count(r, flex, 6, true);
+        if (!ARENA_ALLOC_N(a, t->configs, n))
             return -ENOMEM;
         t->n_configs = n;
         for (int32_t i = 0; i < n && kr_ok(r); i++) {
@@ -157,8 +146,8 @@ int kafka_createtopics_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_c
     if (v >= 2)
         out->throttle_time_ms = kr_i32(r);
     /* name + error code */
-    int32_t n = get_count(r, flex, 4, false);
-    if (!ALLOC_N(a, out->topics, n))
+    int32_t n = kr_count(r, flex, 4, false);
+    if (!ARENA_ALLOC_N(a, out->topics, n))
         return -ENOMEM;
     out->n_topics = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++)

@@ -7,18 +7,6 @@
 
 static const kafka_str null_str = {NULL, -1};
 
-/* An array count; -1 (null) is malformed: no array here is nullable. */
-static int32_t get_count(kafka_reader *r, bool flex, size_t min_elem) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
-
-/* n comes from kr_array, so it is bounded by the input that remains. */
-#define ALLOC_N(a, ptr, n) ((n) <= 0 || ((ptr) = arena_calloc((a), (size_t)(n), sizeof *(ptr))) != NULL)
 
 int kafka_deletetopics_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_deletetopics_req *out) {
     *out = (kafka_deletetopics_req){0};
@@ -27,8 +15,8 @@ int kafka_deletetopics_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_de
     bool flex = v >= DELETETOPICS_FLEX_FROM;
     if (v >= 6) {
         /* name, uuid, tags */
-        int32_t n = get_count(r, flex, 18);
-        if (!ALLOC_N(a, out->topics, n))
+        int32_t n = kr_count(r, flex, 18, false);
+        if (!ARENA_ALLOC_N(a, out->topics, n))
             return -ENOMEM;
         out->n_topics = n;
         for (int32_t i = 0; i < n && kr_ok(r); i++) {
@@ -37,8 +25,8 @@ int kafka_deletetopics_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_de
             kr_skip_tags(r, flex);
         }
     } else {
-        int32_t n = get_count(r, flex, flex ? 1 : 2);
-        if (!ALLOC_N(a, out->topic_names, n))
+        int32_t n = kr_count(r, flex, flex ? 1 : 2, false);
+        if (!ARENA_ALLOC_N(a, out->topic_names, n))
             return -ENOMEM;
         out->n_topic_names = n;
         for (int32_t i = 0; i < n && kr_ok(r); i++)
@@ -75,8 +63,8 @@ int kafka_deletetopics_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_d
     if (v >= 1)
         out->throttle_time_ms = kr_i32(r);
     /* name + error code */
-    int32_t n = get_count(r, flex, flex ? 3 : 4);
-    if (!ALLOC_N(a, out->responses, n))
+    int32_t n = kr_count(r, flex, flex ? 3 : 4, false);
+    if (!ARENA_ALLOC_N(a, out->responses, n))
         return -ENOMEM;
     out->n_responses = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++) {

@@ -7,18 +7,7 @@
 
 static const kafka_str empty_str = {"", 0};
 
-/* An array count; -1 (null) is malformed where the field is not nullable. */
-static int32_t get_count(kafka_reader *r, bool flex, size_t min_elem, bool nullable) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0 && !nullable) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
 
-/* n comes from kr_array, so it is bounded by the input that remains. */
-#define ALLOC_N(a, ptr, n) ((n) <= 0 || ((ptr) = arena_calloc((a), (size_t)(n), sizeof *(ptr))) != NULL)
 
 int kafka_describeconfigs_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_describeconfigs_req *out) {
     *out = (kafka_describeconfigs_req){0};
@@ -26,16 +15,16 @@ int kafka_describeconfigs_req_decode(kafka_reader *r, int16_t v, arena *a, kafka
         return -EBADMSG;
     bool flex = v >= DESCRIBECONFIGS_FLEX_FROM;
     /* type, name, key count */
-    int32_t n = get_count(r, flex, flex ? 4 : 7, false);
-    if (!ALLOC_N(a, out->resources, n))
+    int32_t n = kr_count(r, flex, flex ? 4 : 7, false);
+    if (!ARENA_ALLOC_N(a, out->resources, n))
         return -ENOMEM;
     out->n_resources = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++) {
         kafka_describeconfigs_resource *res = &out->resources[i];
         res->resource_type = kr_i8(r);
         res->resource_name = kr_string(r, flex);
-        int32_t nk = get_count(r, flex, flex ? 1 : 2, true);
-        if (!ALLOC_N(a, res->configuration_keys, nk))
+        int32_t nk = kr_count(r, flex, flex ? 1 : 2, true);
+        if (!ARENA_ALLOC_N(a, res->configuration_keys, nk))
             return -ENOMEM;
         res->n_configuration_keys = nk;
         for (int32_t j = 0; j < nk && kr_ok(r); j++)
@@ -79,8 +68,8 @@ static int decode_config(kafka_reader *r, int16_t v, arena *a, kafka_describecon
     c->is_sensitive = kr_bool(r);
     if (v >= 1) {
         /* name, value, source */
-        int32_t n = get_count(r, flex, flex ? 4 : 5, false);
-        if (!ALLOC_N(a, c->synonyms, n))
+        int32_t n = kr_count(r, flex, flex ? 4 : 5, false);
+        if (!ARENA_ALLOC_N(a, c->synonyms, n))
             return -ENOMEM;
         c->n_synonyms = n;
         for (int32_t i = 0; i < n && kr_ok(r); i++) {
@@ -103,8 +92,8 @@ int kafka_describeconfigs_resp_decode(kafka_reader *r, int16_t v, arena *a, kafk
     bool flex = v >= DESCRIBECONFIGS_FLEX_FROM;
     out->throttle_time_ms = kr_i32(r);
     /* error, message, type, name, config count */
-    int32_t n = get_count(r, flex, flex ? 6 : 11, false);
-    if (!ALLOC_N(a, out->results, n))
+    int32_t n = kr_count(r, flex, flex ? 6 : 11, false);
+    if (!ARENA_ALLOC_N(a, out->results, n))
         return -ENOMEM;
     out->n_results = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++) {
@@ -114,8 +103,8 @@ int kafka_describeconfigs_resp_decode(kafka_reader *r, int16_t v, arena *a, kafk
         res->resource_type = kr_i8(r);
         res->resource_name = kr_string(r, flex);
         /* name, value, two bools */
-        int32_t nc = get_count(r, flex, flex ? 4 : 6, false);
-        if (!ALLOC_N(a, res->configs, nc))
+        int32_t nc = kr_count(r, flex, flex ? 4 : 6, false);
+        if (!ARENA_ALLOC_N(a, res->configs, nc))
             return -ENOMEM;
         res->n_configs = nc;
         for (int32_t j = 0; j < nc && kr_ok(r); j++)

@@ -5,18 +5,6 @@
 #define LISTOFFSETS_MAX_VERSION 10
 #define LISTOFFSETS_FLEX_FROM 6
 
-/* An array count; -1 (null) is malformed: no array here is nullable. */
-static int32_t get_count(kafka_reader *r, bool flex, size_t min_elem) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
-
-/* n comes from kr_array, so it is bounded by the input that remains. */
-#define ALLOC_N(a, ptr, n) ((n) <= 0 || ((ptr) = arena_calloc((a), (size_t)(n), sizeof *(ptr))) != NULL)
 
 int kafka_listoffsets_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_listoffsets_req *out) {
     *out = (kafka_listoffsets_req){0};
@@ -26,16 +14,16 @@ int kafka_listoffsets_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_lis
     out->replica_id = kr_i32(r);
     if (v >= 2)
         out->isolation_level = kr_i8(r);
-    int32_t nt = get_count(r, flex, flex ? 3 : 6);
-    if (!ALLOC_N(a, out->topics, nt))
+    int32_t nt = kr_count(r, flex, flex ? 3 : 6, false);
+    if (!ARENA_ALLOC_N(a, out->topics, nt))
         return -ENOMEM;
     out->n_topics = nt;
     for (int32_t i = 0; i < nt && kr_ok(r); i++) {
         kafka_listoffsets_topic *t = &out->topics[i];
         t->name = kr_string(r, flex);
         /* partition index + timestamp */
-        int32_t np = get_count(r, flex, 12);
-        if (!ALLOC_N(a, t->partitions, np))
+        int32_t np = kr_count(r, flex, 12, false);
+        if (!ARENA_ALLOC_N(a, t->partitions, np))
             return -ENOMEM;
         t->n_partitions = np;
         for (int32_t j = 0; j < np && kr_ok(r); j++) {
@@ -86,8 +74,8 @@ static int decode_partition_resp(kafka_reader *r, int16_t v, arena *a, kafka_lis
     p->partition_index = kr_i32(r);
     p->error_code = kr_i16(r);
     if (v == 0) {
-        int32_t n = get_count(r, flex, 8);
-        if (!ALLOC_N(a, p->old_style_offsets, n))
+        int32_t n = kr_count(r, flex, 8, false);
+        if (!ARENA_ALLOC_N(a, p->old_style_offsets, n))
             return -ENOMEM;
         p->n_old_style_offsets = n;
         for (int32_t i = 0; i < n; i++)
@@ -107,16 +95,16 @@ int kafka_listoffsets_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_li
     bool flex = v >= LISTOFFSETS_FLEX_FROM;
     if (v >= 2)
         out->throttle_time_ms = kr_i32(r);
-    int32_t nt = get_count(r, flex, flex ? 3 : 6);
-    if (!ALLOC_N(a, out->topics, nt))
+    int32_t nt = kr_count(r, flex, flex ? 3 : 6, false);
+    if (!ARENA_ALLOC_N(a, out->topics, nt))
         return -ENOMEM;
     out->n_topics = nt;
     for (int32_t i = 0; i < nt && kr_ok(r); i++) {
         kafka_listoffsets_topic_resp *t = &out->topics[i];
         t->name = kr_string(r, flex);
         /* index, error code, then offsets (an array count in v0, else 16) */
-        int32_t np = get_count(r, flex, 10);
-        if (!ALLOC_N(a, t->partitions, np))
+        int32_t np = kr_count(r, flex, 10, false);
+        if (!ARENA_ALLOC_N(a, t->partitions, np))
             return -ENOMEM;
         t->n_partitions = np;
         for (int32_t j = 0; j < np && kr_ok(r); j++)

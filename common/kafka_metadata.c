@@ -7,22 +7,11 @@
 
 static const kafka_str null_str = {NULL, -1};
 
-/* An array count; -1 (null) is malformed where the field is not nullable. */
-static int32_t get_count(kafka_reader *r, bool flex, size_t min_elem, bool nullable) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0 && !nullable) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
 
-/* n comes from kr_array, so it is bounded by the input that remains. */
-#define ALLOC_N(a, ptr, n) ((n) <= 0 || ((ptr) = arena_calloc((a), (size_t)(n), sizeof *(ptr))) != NULL)
 
 static int read_i32_array(kafka_reader *r, bool flex, arena *a, int32_t **out, int32_t *n_out) {
-    int32_t n = get_count(r, flex, 4, false);
-    if (!ALLOC_N(a, *out, n))
+    int32_t n = kr_count(r, flex, 4, false);
+    if (!ARENA_ALLOC_N(a, *out, n))
         return -ENOMEM;
     *n_out = n;
     for (int32_t i = 0; i < n; i++)
@@ -42,8 +31,8 @@ int kafka_metadata_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_metada
         return -EBADMSG;
     bool flex = v >= METADATA_FLEX_FROM;
     /* a topic is a name (and an id from v10) */
-    int32_t n = get_count(r, flex, v >= 10 ? 18 : 2, v >= 1);
-    if (!ALLOC_N(a, out->topics, n))
+    int32_t n = kr_count(r, flex, v >= 10 ? 18 : 2, v >= 1);
+    if (!ARENA_ALLOC_N(a, out->topics, n))
         return -ENOMEM;
     out->n_topics = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++) {
@@ -107,8 +96,8 @@ static int decode_topic(kafka_reader *r, int16_t v, arena *a, kafka_metadata_top
     if (v >= 1)
         t->is_internal = kr_bool(r);
     /* error, index, leader, two node arrays */
-    int32_t n = get_count(r, flex, flex ? 12 : 18, false);
-    if (!ALLOC_N(a, t->partitions, n))
+    int32_t n = kr_count(r, flex, flex ? 12 : 18, false);
+    if (!ARENA_ALLOC_N(a, t->partitions, n))
         return -ENOMEM;
     t->n_partitions = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++)
@@ -129,8 +118,8 @@ int kafka_metadata_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_metad
     if (v >= 3)
         out->throttle_time_ms = kr_i32(r);
     /* node id, host, port */
-    int32_t n = get_count(r, flex, flex ? 9 : 10, false);
-    if (!ALLOC_N(a, out->brokers, n))
+    int32_t n = kr_count(r, flex, flex ? 9 : 10, false);
+    if (!ARENA_ALLOC_N(a, out->brokers, n))
         return -ENOMEM;
     out->n_brokers = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++) {
@@ -146,8 +135,8 @@ int kafka_metadata_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_metad
     if (v >= 1)
         out->controller_id = kr_i32(r);
     /* error code, name, partition count */
-    n = get_count(r, flex, flex ? 4 : 8, false);
-    if (!ALLOC_N(a, out->topics, n))
+    n = kr_count(r, flex, flex ? 4 : 8, false);
+    if (!ARENA_ALLOC_N(a, out->topics, n))
         return -ENOMEM;
     out->n_topics = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++)

@@ -5,18 +5,6 @@
 #define OFLE_MAX_VERSION 4
 #define OFLE_FLEX_FROM 4
 
-/* An array count; -1 (null) is malformed: no array here is nullable. */
-static int32_t get_count(kafka_reader *r, bool flex, size_t min_elem) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
-
-/* n comes from kr_array, so it is bounded by the input that remains. */
-#define ALLOC_N(a, ptr, n) ((n) <= 0 || ((ptr) = arena_calloc((a), (size_t)(n), sizeof *(ptr))) != NULL)
 
 int kafka_offsetforleaderepoch_req_decode(kafka_reader *r, int16_t v, arena *a,
                                           kafka_offsetforleaderepoch_req *out) {
@@ -26,16 +14,16 @@ int kafka_offsetforleaderepoch_req_decode(kafka_reader *r, int16_t v, arena *a,
     bool flex = v >= OFLE_FLEX_FROM;
     if (v >= 3)
         out->replica_id = kr_i32(r);
-    int32_t nt = get_count(r, flex, flex ? 3 : 6);
-    if (!ALLOC_N(a, out->topics, nt))
+    int32_t nt = kr_count(r, flex, flex ? 3 : 6, false);
+    if (!ARENA_ALLOC_N(a, out->topics, nt))
         return -ENOMEM;
     out->n_topics = nt;
     for (int32_t i = 0; i < nt && kr_ok(r); i++) {
         kafka_offsetforleaderepoch_topic *t = &out->topics[i];
         t->topic = kr_string(r, flex);
         /* partition + leader epoch */
-        int32_t np = get_count(r, flex, 8);
-        if (!ALLOC_N(a, t->partitions, np))
+        int32_t np = kr_count(r, flex, 8, false);
+        if (!ARENA_ALLOC_N(a, t->partitions, np))
             return -ENOMEM;
         t->n_partitions = np;
         for (int32_t j = 0; j < np && kr_ok(r); j++) {
@@ -81,16 +69,16 @@ int kafka_offsetforleaderepoch_resp_decode(kafka_reader *r, int16_t v, arena *a,
     bool flex = v >= OFLE_FLEX_FROM;
     if (v >= 2)
         out->throttle_time_ms = kr_i32(r);
-    int32_t nt = get_count(r, flex, flex ? 3 : 6);
-    if (!ALLOC_N(a, out->topics, nt))
+    int32_t nt = kr_count(r, flex, flex ? 3 : 6, false);
+    if (!ARENA_ALLOC_N(a, out->topics, nt))
         return -ENOMEM;
     out->n_topics = nt;
     for (int32_t i = 0; i < nt && kr_ok(r); i++) {
         kafka_offsetforleaderepoch_topic_resp *t = &out->topics[i];
         t->topic = kr_string(r, flex);
         /* error code, partition, end offset */
-        int32_t np = get_count(r, flex, 14);
-        if (!ALLOC_N(a, t->partitions, np))
+        int32_t np = kr_count(r, flex, 14, false);
+        if (!ARENA_ALLOC_N(a, t->partitions, np))
             return -ENOMEM;
         t->n_partitions = np;
         for (int32_t j = 0; j < np && kr_ok(r); j++) {

@@ -7,32 +7,8 @@
 
 static const kafka_str null_str = {NULL, -1};
 
-/* An array count; -1 (null) is malformed where the field is not nullable. */
-static int32_t get_count(kafka_reader *r, bool flex, size_t min_elem, bool nullable) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0 && !nullable) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
 
-/* n comes from kr_array, so it is bounded by the input that remains. */
-#define ALLOC_N(a, ptr, n) ((n) <= 0 || ((ptr) = arena_calloc((a), (size_t)(n), sizeof *(ptr))) != NULL)
 
-/* Sizes of flexible encodings, needed up front for a tagged field's length. */
-static size_t uvarint_size(uint32_t v) {
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static size_t compact_str_size(kafka_str s) {
-    return s.len < 0 ? 1 : uvarint_size((uint32_t)s.len + 1) + (size_t)s.len;
-}
 
 int kafka_produce_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_produce_req *out) {
     *out = (kafka_produce_req){.transactional_id = null_str};
@@ -44,16 +20,16 @@ int kafka_produce_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_produce
     out->acks = kr_i16(r);
     out->timeout_ms = kr_i32(r);
     /* a topic is at least a name and a partition count */
-    int32_t nt = get_count(r, flex, flex ? 3 : 6, false);
-    if (!ALLOC_N(a, out->topic_data, nt))
+    int32_t nt = kr_count(r, flex, flex ? 3 : 6, false);
+    if (!ARENA_ALLOC_N(a, out->topic_data, nt))
         return -ENOMEM;
     out->n_topic_data = nt;
     for (int32_t i = 0; i < nt && kr_ok(r); i++) {
         kafka_produce_topic *t = &out->topic_data[i];
         t->name = kr_string(r, flex);
         /* index + records length */
-        int32_t np = get_count(r, flex, flex ? 6 : 8, false);
-        if (!ALLOC_N(a, t->partition_data, np))
+        int32_t np = kr_count(r, flex, flex ? 6 : 8, false);
+        if (!ARENA_ALLOC_N(a, t->partition_data, np))
             return -ENOMEM;
         t->n_partition_data = np;
         for (int32_t j = 0; j < np && kr_ok(r); j++) {
@@ -115,8 +91,8 @@ static int decode_partition_resp(kafka_reader *r, int16_t v, arena *a, kafka_pro
     p->current_leader = (kafka_produce_leader){-1, -1};
     if (v >= 8) {
         /* batch index + message length */
-        int32_t n = get_count(r, flex, 6, false);
-        if (!ALLOC_N(a, p->record_errors, n))
+        int32_t n = kr_count(r, flex, 6, false);
+        if (!ARENA_ALLOC_N(a, p->record_errors, n))
             return -ENOMEM;
         p->n_record_errors = n;
         for (int32_t i = 0; i < n && kr_ok(r); i++) {
@@ -133,8 +109,8 @@ static int decode_partition_resp(kafka_reader *r, int16_t v, arena *a, kafka_pro
 /* Tag 0 of the response (v10+): NodeEndpoints, read from its own sub-reader. */
 static int decode_node_endpoints(kafka_reader *sub, arena *a, kafka_produce_resp *out) {
     /* node id, host, port, rack, tags */
-    int32_t n = get_count(sub, true, 11, false);
-    if (!ALLOC_N(a, out->node_endpoints, n))
+    int32_t n = kr_count(sub, true, 11, false);
+    if (!ARENA_ALLOC_N(a, out->node_endpoints, n))
         return -ENOMEM;
     out->n_node_endpoints = n;
     for (int32_t i = 0; i < n && kr_ok(sub); i++) {
@@ -153,16 +129,16 @@ int kafka_produce_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_produc
     if (v < 0 || v > PRODUCE_MAX_VERSION)
         return -EBADMSG;
     bool flex = v >= PRODUCE_FLEX_FROM;
-    int32_t nt = get_count(r, flex, flex ? 3 : 6, false);
-    if (!ALLOC_N(a, out->responses, nt))
+    int32_t nt = kr_count(r, flex, flex ? 3 : 6, false);
+    if (!ARENA_ALLOC_N(a, out->responses, nt))
         return -ENOMEM;
     out->n_responses = nt;
     for (int32_t i = 0; i < nt && kr_ok(r); i++) {
         kafka_produce_topic_resp *t = &out->responses[i];
         t->name = kr_string(r, flex);
         /* index, error code, base offset */
-        int32_t np = get_count(r, flex, 14, false);
-        if (!ALLOC_N(a, t->partition_responses, np))
+        int32_t np = kr_count(r, flex, 14, false);
+        if (!ARENA_ALLOC_N(a, t->partition_responses, np))
             return -ENOMEM;
         t->n_partition_responses = np;
         for (int32_t j = 0; j < np && kr_ok(r); j++)
@@ -218,10 +194,10 @@ static void encode_partition_resp(kafka_writer *w, int16_t v, const kafka_produc
 }
 
 static void encode_node_endpoints(kafka_writer *w, const kafka_produce_resp *in) {
-    size_t size = uvarint_size((uint32_t)in->n_node_endpoints + 1);
+    size_t size = kw_uvarint_size((uint32_t)in->n_node_endpoints + 1);
     for (int32_t i = 0; i < in->n_node_endpoints; i++)
-        size += 4 + compact_str_size(in->node_endpoints[i].host) + 4 +
-                compact_str_size(in->node_endpoints[i].rack) + 1;
+        size += 4 + kw_compact_str_size(in->node_endpoints[i].host) + 4 +
+                kw_compact_str_size(in->node_endpoints[i].rack) + 1;
     kw_uvarint(w, 1);
     kw_uvarint(w, 0);
     kw_uvarint(w, (uint32_t)size);

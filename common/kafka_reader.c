@@ -203,6 +203,15 @@ int32_t kr_array(kafka_reader *r, bool flex, size_t min_elem_size) {
     return (int32_t)n;
 }
 
+int32_t kr_count(kafka_reader *r, bool flex, size_t min_elem_size, bool nullable) {
+    int32_t n = kr_array(r, flex, min_elem_size);
+    if (n < 0 && !nullable) {
+        kr_fail(r);
+        return 0;
+    }
+    return n;
+}
+
 const uint8_t *kr_raw(kafka_reader *r, size_t n) { return take(r, n); }
 
 kafka_reader kr_sub(kafka_reader *r, size_t n) {

@@ -83,6 +83,10 @@ kafka_bytes kr_nbytes(kafka_reader *r, bool flex);
  *  without trusting the peer. min_elem_size must be >= 1. */
 int32_t kr_array(kafka_reader *r, bool flex, size_t min_elem_size);
 
+/** kr_array() for fields where a null array is malformed unless @p nullable:
+ *  returns the count, or -1 for null (only when nullable). */
+int32_t kr_count(kafka_reader *r, bool flex, size_t min_elem_size, bool nullable);
+
 /** Return a pointer to the next @p n bytes and advance past them, or NULL
  *  (sticky error) when fewer remain. */
 const uint8_t *kr_raw(kafka_reader *r, size_t n);

@@ -134,6 +134,19 @@ static void write_leb(kafka_writer *w, uint64_t v) {
 }
 
 void kw_uvarint(kafka_writer *w, uint32_t v) { write_leb(w, v); }
+
+size_t kw_uvarint_size(uint32_t v) {
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+size_t kw_compact_str_size(kafka_str s) {
+    return s.len < 0 ? 1 : kw_uvarint_size((uint32_t)s.len + 1) + (size_t)s.len;
+}
 void kw_varint(kafka_writer *w, int32_t v) {
     write_leb(w, (uint32_t)(((uint32_t)v << 1) ^ (uint32_t)(v >> 31)));
 }

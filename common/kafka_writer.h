@@ -73,6 +73,10 @@ void kw_array(kafka_writer *w, bool flex, int32_t n);
 /** An empty tagged-field section when @p flex (no-op otherwise). */
 void kw_tags_empty(kafka_writer *w, bool flex);
 
+/** Encoded sizes, for a tagged field whose length is written first. */
+size_t kw_uvarint_size(uint32_t v);
+size_t kw_compact_str_size(kafka_str s);
+
 /** Copy raw bytes. */
 void kw_raw(kafka_writer *w, const void *p, size_t n);
 /** Append @p n bytes owned by @p owner without copying; @p release(owner) is
