@@ -10,22 +10,12 @@
 #define MIN_STR(flex) ((flex) ? 1u : 2u)
 #define MIN_TAGS(flex) ((flex) ? 1u : 0u)
 
-/* Count of a non-nullable array: null is malformed, as Kafka itself says. */
-static int32_t arr_count(kafka_reader *r, bool flex, size_t min_elem) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
-
 int kafka_deletegroups_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_deletegroups_req *out) {
     bool flex = v >= DL_FLEX_FROM;
     *out = (kafka_deletegroups_req){0};
     if (v < 0 || v > DL_MAX_VERSION)
         return -EBADMSG;
-    int32_t n = arr_count(r, flex, MIN_STR(flex));
+    int32_t n = kr_count(r, flex, MIN_STR(flex), false);
     if (n > 0 && !(out->groups_names = arena_calloc(a, (size_t)n, sizeof *out->groups_names)))
         return -ENOMEM;
     out->n_groups_names = n;
@@ -49,7 +39,7 @@ int kafka_deletegroups_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_d
     if (v < 0 || v > DL_MAX_VERSION)
         return -EBADMSG;
     out->throttle_time_ms = kr_i32(r);
-    int32_t n = arr_count(r, flex, MIN_STR(flex) + 2 + MIN_TAGS(flex));
+    int32_t n = kr_count(r, flex, MIN_STR(flex) + 2 + MIN_TAGS(flex), false);
     if (n > 0 && !(out->results = arena_calloc(a, (size_t)n, sizeof *out->results)))
         return -ENOMEM;
     out->n_results = n;

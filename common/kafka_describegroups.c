@@ -13,23 +13,13 @@
 #define MIN_ARR(flex) ((flex) ? 1u : 4u)
 #define MIN_TAGS(flex) ((flex) ? 1u : 0u)
 
-/* Count of a non-nullable array: null is malformed, as Kafka itself says. */
-static int32_t arr_count(kafka_reader *r, bool flex, size_t min_elem) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
-
 int kafka_describegroups_req_decode(kafka_reader *r, int16_t v, arena *a,
                                     kafka_describegroups_req *out) {
     bool flex = v >= DG_FLEX_FROM;
     *out = (kafka_describegroups_req){0};
     if (v < 0 || v > DG_MAX_VERSION)
         return -EBADMSG;
-    int32_t n = arr_count(r, flex, MIN_STR(flex));
+    int32_t n = kr_count(r, flex, MIN_STR(flex), false);
     if (n > 0 && !(out->groups = arena_calloc(a, (size_t)n, sizeof *out->groups)))
         return -ENOMEM;
     out->n_groups = n;
@@ -55,7 +45,7 @@ static int decode_members(kafka_reader *r, int16_t v, arena *a, kafka_describegr
     bool flex = v >= DG_FLEX_FROM;
     size_t min = 3 * MIN_STR(flex) + (v >= 4 ? MIN_STR(flex) : 0) + 2 * MIN_BYTES(flex) +
                  MIN_TAGS(flex);
-    int32_t n = arr_count(r, flex, min);
+    int32_t n = kr_count(r, flex, min, false);
     if (n > 0 && !(g->members = arena_calloc(a, (size_t)n, sizeof *g->members)))
         return -ENOMEM;
     g->n_members = n;
@@ -82,7 +72,7 @@ int kafka_describegroups_resp_decode(kafka_reader *r, int16_t v, arena *a,
         out->throttle_time_ms = kr_i32(r);
     /* error code, four strings, members array, authorized ops, tags */
     size_t min = 2 + 4 * MIN_STR(flex) + MIN_ARR(flex) + (v >= 3 ? 4 : 0) + MIN_TAGS(flex);
-    int32_t n = arr_count(r, flex, min);
+    int32_t n = kr_count(r, flex, min, false);
     if (n > 0 && !(out->groups = arena_calloc(a, (size_t)n, sizeof *out->groups)))
         return -ENOMEM;
     out->n_groups = n;

@@ -9,16 +9,6 @@
  * one-byte varint when flexible). */
 #define MIN_STR(flex) ((flex) ? 1u : 2u)
 
-/* Count of a non-nullable array: null is malformed, as Kafka itself says. */
-static int32_t arr_count(kafka_reader *r, bool flex, size_t min_elem) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
-
 int kafka_findcoordinator_req_decode(kafka_reader *r, int16_t v, arena *a,
                                      kafka_findcoordinator_req *out) {
     bool flex = v >= FC_FLEX_FROM;
@@ -30,7 +20,7 @@ int kafka_findcoordinator_req_decode(kafka_reader *r, int16_t v, arena *a,
     if (v >= 1)
         out->key_type = kr_i8(r);
     if (v >= 4) {
-        int32_t n = arr_count(r, flex, MIN_STR(flex));
+        int32_t n = kr_count(r, flex, MIN_STR(flex), false);
         if (n > 0 && !(out->coordinator_keys = arena_calloc(a, (size_t)n, sizeof(kafka_str))))
             return -ENOMEM;
         out->n_coordinator_keys = n;
@@ -58,7 +48,7 @@ void kafka_findcoordinator_req_encode(kafka_writer *w, int16_t v, const kafka_fi
 /* v4+ per-key results; always flexible since v4 > FC_FLEX_FROM. */
 static int decode_coordinators(kafka_reader *r, arena *a, kafka_findcoordinator_resp *out) {
     /* key, node id, host, port, error code, error message, tags */
-    int32_t n = arr_count(r, true, 1 + 4 + 1 + 4 + 2 + 1 + 1);
+    int32_t n = kr_count(r, true, 1 + 4 + 1 + 4 + 2 + 1 + 1, false);
     if (n > 0 && !(out->coordinators = arena_calloc(a, (size_t)n, sizeof *out->coordinators)))
         return -ENOMEM;
     out->n_coordinators = n;

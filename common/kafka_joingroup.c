@@ -11,16 +11,6 @@
 #define MIN_BYTES(flex) ((flex) ? 1u : 4u)
 #define MIN_TAGS(flex) ((flex) ? 1u : 0u)
 
-/* Count of a non-nullable array: null is malformed, as Kafka itself says. */
-static int32_t arr_count(kafka_reader *r, bool flex, size_t min_elem) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
-
 int kafka_joingroup_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_joingroup_req *out) {
     bool flex = v >= JG_FLEX_FROM;
     *out = (kafka_joingroup_req){.rebalance_timeout_ms = -1,
@@ -36,7 +26,7 @@ int kafka_joingroup_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_joing
     if (v >= 5)
         out->group_instance_id = kr_nstring(r, flex);
     out->protocol_type = kr_string(r, flex);
-    int32_t n = arr_count(r, flex, MIN_STR(flex) + MIN_BYTES(flex) + MIN_TAGS(flex));
+    int32_t n = kr_count(r, flex, MIN_STR(flex) + MIN_BYTES(flex) + MIN_TAGS(flex), false);
     if (n > 0 && !(out->protocols = arena_calloc(a, (size_t)n, sizeof *out->protocols)))
         return -ENOMEM;
     out->n_protocols = n;
@@ -75,7 +65,7 @@ void kafka_joingroup_req_encode(kafka_writer *w, int16_t v, const kafka_joingrou
 static int decode_members(kafka_reader *r, int16_t v, arena *a, kafka_joingroup_resp *out) {
     bool flex = v >= JG_FLEX_FROM;
     size_t min = MIN_STR(flex) + (v >= 5 ? MIN_STR(flex) : 0) + MIN_BYTES(flex) + MIN_TAGS(flex);
-    int32_t n = arr_count(r, flex, min);
+    int32_t n = kr_count(r, flex, min, false);
     if (n > 0 && !(out->members = arena_calloc(a, (size_t)n, sizeof *out->members)))
         return -ENOMEM;
     out->n_members = n;

@@ -10,16 +10,6 @@
 #define MIN_STR(flex) ((flex) ? 1u : 2u)
 #define MIN_TAGS(flex) ((flex) ? 1u : 0u)
 
-/* Count of a non-nullable array: null is malformed, as Kafka itself says. */
-static int32_t arr_count(kafka_reader *r, bool flex, size_t min_elem) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
-
 int kafka_leavegroup_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_leavegroup_req *out) {
     bool flex = v >= LG_FLEX_FROM;
     *out = (kafka_leavegroup_req){.member_id = {"", 0}};
@@ -30,7 +20,7 @@ int kafka_leavegroup_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_leav
         out->member_id = kr_string(r, flex);
     } else {
         size_t min = 2 * MIN_STR(flex) + (v >= 5 ? MIN_STR(flex) : 0) + MIN_TAGS(flex);
-        int32_t n = arr_count(r, flex, min);
+        int32_t n = kr_count(r, flex, min, false);
         if (n > 0 && !(out->members = arena_calloc(a, (size_t)n, sizeof *out->members)))
             return -ENOMEM;
         out->n_members = n;
@@ -73,7 +63,7 @@ int kafka_leavegroup_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_lea
         out->throttle_time_ms = kr_i32(r);
     out->error_code = kr_i16(r);
     if (v >= 3) {
-        int32_t n = arr_count(r, flex, 2 * MIN_STR(flex) + 2 + MIN_TAGS(flex));
+        int32_t n = kr_count(r, flex, 2 * MIN_STR(flex) + 2 + MIN_TAGS(flex), false);
         if (n > 0 && !(out->members = arena_calloc(a, (size_t)n, sizeof *out->members)))
             return -ENOMEM;
         out->n_members = n;

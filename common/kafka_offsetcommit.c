@@ -11,21 +11,11 @@
 #define MIN_ARR(flex) ((flex) ? 1u : 4u)
 #define MIN_TAGS(flex) ((flex) ? 1u : 0u)
 
-/* Count of a non-nullable array: null is malformed, as Kafka itself says. */
-static int32_t arr_count(kafka_reader *r, bool flex, size_t min_elem) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
-
 static int decode_req_partitions(kafka_reader *r, int16_t v, arena *a, kafka_offsetcommit_req_topic *t) {
     bool flex = v >= OC_FLEX_FROM;
     /* index, offset, leader epoch (v6+), timestamp (v1), metadata, tags */
     size_t min = 4 + 8 + (v >= 6 ? 4 : 0) + (v == 1 ? 8 : 0) + MIN_STR(flex) + MIN_TAGS(flex);
-    int32_t n = arr_count(r, flex, min);
+    int32_t n = kr_count(r, flex, min, false);
     if (n > 0 && !(t->partitions = arena_calloc(a, (size_t)n, sizeof *t->partitions)))
         return -ENOMEM;
     t->n_partitions = n;
@@ -58,7 +48,7 @@ int kafka_offsetcommit_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_of
         out->group_instance_id = kr_nstring(r, flex);
     if (v >= 2 && v <= 4)
         out->retention_time_ms = kr_i64(r);
-    int32_t n = arr_count(r, flex, MIN_STR(flex) + MIN_ARR(flex) + MIN_TAGS(flex));
+    int32_t n = kr_count(r, flex, MIN_STR(flex) + MIN_ARR(flex) + MIN_TAGS(flex), false);
     if (n > 0 && !(out->topics = arena_calloc(a, (size_t)n, sizeof *out->topics)))
         return -ENOMEM;
     out->n_topics = n;
@@ -112,14 +102,14 @@ int kafka_offsetcommit_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_o
         return -EBADMSG;
     if (v >= 3)
         out->throttle_time_ms = kr_i32(r);
-    int32_t n = arr_count(r, flex, MIN_STR(flex) + MIN_ARR(flex) + MIN_TAGS(flex));
+    int32_t n = kr_count(r, flex, MIN_STR(flex) + MIN_ARR(flex) + MIN_TAGS(flex), false);
     if (n > 0 && !(out->topics = arena_calloc(a, (size_t)n, sizeof *out->topics)))
         return -ENOMEM;
     out->n_topics = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++) {
         kafka_offsetcommit_resp_topic *t = &out->topics[i];
         t->name = kr_string(r, flex);
-        int32_t np = arr_count(r, flex, 4 + 2 + MIN_TAGS(flex));
+        int32_t np = kr_count(r, flex, 4 + 2 + MIN_TAGS(flex), false);
         if (np > 0 && !(t->partitions = arena_calloc(a, (size_t)np, sizeof *t->partitions)))
             return -ENOMEM;
         t->n_partitions = np;

@@ -11,16 +11,6 @@
 #define MIN_BYTES(flex) ((flex) ? 1u : 4u)
 #define MIN_TAGS(flex) ((flex) ? 1u : 0u)
 
-/* Count of a non-nullable array: null is malformed, as Kafka itself says. */
-static int32_t arr_count(kafka_reader *r, bool flex, size_t min_elem) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
-
 int kafka_syncgroup_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_syncgroup_req *out) {
     bool flex = v >= SG_FLEX_FROM;
     *out = (kafka_syncgroup_req){.group_instance_id = {NULL, -1},
@@ -37,7 +27,7 @@ int kafka_syncgroup_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_syncg
         out->protocol_type = kr_nstring(r, flex);
         out->protocol_name = kr_nstring(r, flex);
     }
-    int32_t n = arr_count(r, flex, MIN_STR(flex) + MIN_BYTES(flex) + MIN_TAGS(flex));
+    int32_t n = kr_count(r, flex, MIN_STR(flex) + MIN_BYTES(flex) + MIN_TAGS(flex), false);
     if (n > 0 && !(out->assignments = arena_calloc(a, (size_t)n, sizeof *out->assignments)))
         return -ENOMEM;
     out->n_assignments = n;
