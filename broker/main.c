@@ -10,6 +10,7 @@
 
 #include "br_config.h"
 #include "log.h"
+#include "rpc.h"
 #include "server.h"
 
 static void usage(FILE *f) {
@@ -28,6 +29,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg) {
 
 int main(int argc, char **argv) {
     const char *path = NULL;
+    rpc_malloc_tune();
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);

@@ -301,6 +301,7 @@ static int decode_partition_resp(kafka_reader *r, int16_t v, arena *a, kafka_fet
     p->records = kr_nbytes(r, flex);
     p->records_release = NULL;
     p->records_owner = NULL;
+    p->records_buf = NULL;
     decode_partition_resp_tags(r, flex, p);
     return 0;
 }
@@ -369,6 +370,14 @@ int kafka_fetch_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_fetch_re
 /* Records are copied, or handed over by reference when the partition says
  * who owns them; the release then belongs to the writer in every case. */
 static void encode_records(kafka_writer *w, bool flex, const kafka_fetch_partition_resp *p) {
+    if (p->records_buf) {
+        if (flex)
+            kw_uvarint(w, (uint32_t)p->records.len + 1);
+        else
+            kw_i32(w, p->records.len);
+        kw_evbuffer(w, p->records_buf);
+        return;
+    }
     if (!p->records_release) {
         kw_bytes(w, flex, p->records.ptr, p->records.len);
         return;

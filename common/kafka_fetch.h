@@ -10,7 +10,12 @@
  * records_release is set: then it emits them by reference with kw_ref() and
  * the writer calls records_release(records_owner) exactly once (after the
  * bytes were sent, at kw_free(), or at once on error) — also when the records
- * are null. Decoding sets records_release to NULL. */
+ * are null. Decoding sets records_release to NULL.
+ *
+ * Or records_buf is set: then the records are that evbuffer's content
+ * (records.len bytes; records.ptr unused), and the encoder hands the
+ * evbuffer to the writer (kw_evbuffer), which moves its chains into the
+ * output and frees it; records_release must then be NULL. */
 #ifndef EDDY_KAFKA_FETCH_H
 #define EDDY_KAFKA_FETCH_H
 
@@ -99,6 +104,7 @@ typedef struct kafka_fetch_partition_resp {
     kafka_bytes records;                /* nullable; view */
     kw_release_fn records_release;      /* encode by reference when set */
     void *records_owner;
+    struct evbuffer *records_buf;       /* or: records moved from here */
 } kafka_fetch_partition_resp;
 
 typedef struct kafka_fetch_topic_resp {

@@ -16,6 +16,8 @@ void kw_init(kafka_writer *w) { memset(w, 0, sizeof *w); }
 static void seg_release(kw_segment *s) {
     if (s->cap)
         free(s->data);
+    else if (s->evb)
+        evbuffer_free(s->evb);
     else if (s->release)
         s->release(s->owner);
 }
@@ -219,6 +221,17 @@ void kw_ref(kafka_writer *w, const void *p, size_t n, kw_release_fn release, voi
     w->total += n;
 }
 
+void kw_evbuffer(kafka_writer *w, struct evbuffer *buf) {
+    kw_segment *s = w->err ? NULL : push_seg(w);
+    if (!s) {
+        evbuffer_free(buf);
+        return;
+    }
+    s->evb = buf;
+    s->len = evbuffer_get_length(buf);
+    w->total += s->len;
+}
+
 kw_mark kw_reserve_i32(kafka_writer *w) {
     kw_mark m = {0, 0};
     uint8_t *d = room(w, 4);
@@ -265,7 +278,13 @@ int kw_to_evbuffer(kafka_writer *w, struct evbuffer *out) {
             seg_release(s);
             continue;
         }
-        if (s->cap) {
+        if (s->evb) {
+            /* chains change hands; dst is ours and unfrozen, so this only
+             * fails on a bug */
+            if (evbuffer_add_buffer(out, s->evb) < 0)
+                r = -ENOMEM;
+            evbuffer_free(s->evb);
+        } else if (s->cap) {
             if (s->len < KW_COPY_BELOW) {
                 if (evbuffer_add(out, s->data, s->len) < 0)
                     r = -ENOMEM;
@@ -302,8 +321,12 @@ int kw_flatten(kafka_writer *w, uint8_t **out, size_t *len) {
         return -ENOMEM;
     size_t off = 0;
     for (size_t i = 0; i < w->nsegs; i++) {
-        memcpy(buf + off, w->segs[i].data, w->segs[i].len);
-        off += w->segs[i].len;
+        kw_segment *s = &w->segs[i];
+        if (s->evb)
+            evbuffer_copyout(s->evb, buf + off, s->len);
+        else if (s->len)
+            memcpy(buf + off, s->data, s->len);
+        off += s->len;
     }
     *out = buf;
     *len = off;

@@ -7,7 +7,9 @@
  *
  * Ownership: the writer owns its segments until kw_to_evbuffer() or kw_free();
  * a reference segment calls its release function exactly once, when the bytes
- * are no longer needed (after they were sent, or at kw_free()). */
+ * are no longer needed (after they were sent, or at kw_free()); an evbuffer
+ * segment (kw_evbuffer) owns its evbuffer, whose chains kw_to_evbuffer()
+ * moves into the output. */
 #ifndef EDDY_KAFKA_WRITER_H
 #define EDDY_KAFKA_WRITER_H
 
@@ -22,10 +24,11 @@ struct evbuffer;
 typedef void (*kw_release_fn)(void *owner);
 
 typedef struct kw_segment {
-    uint8_t *data;
-    size_t len, cap;          /* cap == 0 for a reference segment */
+    uint8_t *data;            /* NULL for an evbuffer segment */
+    size_t len, cap;          /* cap == 0 for a reference or evbuffer segment */
     kw_release_fn release;    /* reference segments only */
     void *owner;
+    struct evbuffer *evb;     /* evbuffer segments only (owned) */
 } kw_segment;
 
 typedef struct kafka_writer {
@@ -83,6 +86,12 @@ void kw_raw(kafka_writer *w, const void *p, size_t n);
  *  called once when the writer is done with them. On error the release is
  *  called at once. */
 void kw_ref(kafka_writer *w, const void *p, size_t n, kw_release_fn release, void *owner);
+
+/** Append the whole content of @p buf without copying: the writer takes
+ *  @p buf (freed by the writer, at once on error) and kw_to_evbuffer() moves
+ *  its chains into the output. For bytes that arrived in an evbuffer (a
+ *  fetch reply's record batches). */
+void kw_evbuffer(kafka_writer *w, struct evbuffer *buf);
 
 /** Reserve 4 bytes for an int32 to be filled in later by kw_patch_i32(). */
 kw_mark kw_reserve_i32(kafka_writer *w);

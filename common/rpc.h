@@ -27,17 +27,30 @@ struct evbuffer;
 /** Largest frame accepted from a peer unless configured otherwise. */
 #define RPC_DEFAULT_MAX_FRAME (128u << 20)
 
-/** A received frame. The header is unpacked; body and tail are views into
- *  buf. Reference counted so that a consumer can keep the tail (record
- *  batches) alive while it is being sent on, without copying it. */
+/** A received frame. The header is unpacked; body is a view into buf.
+ *  Reference counted so that a consumer can keep the tail (record batches)
+ *  alive while it is being sent on, without copying it.
+ *
+ *  The tail is held in one of two ways:
+ *  - contiguous: tail points into buf (rpc_frame_take, rpc_frame_parse) or
+ *    into tail_buf's single chain (after rpc_frame_tail_pullup); writable;
+ *  - split: tail is NULL and tail_buf holds the tail_len bytes as they came
+ *    off the socket, moved there chain by chain, never copied
+ *    (rpc_frame_take_split). rpc_frame_tail_move() hands them on;
+ *    rpc_frame_tail_pullup() makes them contiguous (a copy unless they fit
+ *    one chain).
+ *  tail_len is valid either way; tail is never NULL when tail_len is 0. */
 typedef struct rpc_frame {
-    uint8_t *buf;              /* owned: the bytes after the length prefix */
+    uint8_t *buf;              /* owned: the bytes after the length prefix,
+                                * up to the end of body (split) or of tail */
     size_t len;
     Eddy__RpcHeader *hdr;      /* owned: unpacked header */
     const uint8_t *body;       /* packed body message (hdr->body_len bytes) */
     size_t body_len;
-    const uint8_t *tail;       /* raw tail */
+    const uint8_t *tail;       /* raw tail, contiguous; NULL while split */
     size_t tail_len;
+    struct evbuffer *tail_buf; /* owned, or NULL: see above */
+    size_t tail_moved;         /* bytes already handed on by rpc_frame_tail_move */
     int refs;
 } rpc_frame;
 
@@ -64,6 +77,53 @@ int rpc_frame_write(struct evbuffer *out, Eddy__RpcHeader *hdr, const ProtobufCM
  *  -EMSGSIZE (length over @p max_frame) / -EBADMSG / -ENOMEM: the caller
  *  closes the connection. */
 int rpc_frame_take(struct evbuffer *in, size_t max_frame, rpc_frame **out);
+
+/** As rpc_frame_take(), but leave the tail split: its bytes are moved out of
+ *  @p in into (*out)->tail_buf with evbuffer_remove_buffer (whole chains
+ *  change hands; only a partial chain at either end is copied), and only
+ *  length prefix, header and body are copied into (*out)->buf. For frames
+ *  whose tail is passed on (fetch replies): no copy and no frame-sized
+ *  allocation. */
+int rpc_frame_take_split(struct evbuffer *in, size_t max_frame, rpc_frame **out);
+
+/** Make @p f's tail contiguous and return it (writable, valid while @p f
+ *  lives, also f->tail); a no-op for a contiguous tail. Copies unless the
+ *  tail already sits in one chain. Must not be mixed with
+ *  rpc_frame_tail_move() on the same frame. Returns NULL only on OOM. */
+uint8_t *rpc_frame_tail_pullup(rpc_frame *f);
+
+/** Append the next @p n bytes of @p f's tail (from where the previous move
+ *  stopped) to @p dst without copying them: a split tail's chains are moved,
+ *  a contiguous tail is added by reference (evbuffer_add_reference, holding
+ *  a frame reference until @p dst lets go of the bytes). Returns 0,
+ *  -EBADMSG when fewer than @p n bytes are left, or -ENOMEM. */
+int rpc_frame_tail_move(rpc_frame *f, size_t n, struct evbuffer *dst);
+
+/** Bytes still to arrive for the frame at the head of @p in: 0 when it is
+ *  complete, or when not even its length prefix is there. Never more than
+ *  the frame's announced length. */
+size_t rpc_frame_missing(struct evbuffer *in);
+
+/** Read up to @p budget bytes of the frame being received straight from the
+ *  socket @p fd into @p in, in large reads. libevent 2.1 reads at most 4 KiB
+ *  per wakeup (EVBUFFER_MAX_READ), so a multi-MiB frame would otherwise
+ *  cost a loop turn and a small readv per 4 KiB, and end up in thousands of
+ *  small chains. Call only from the read callback of a socket bufferevent
+ *  whose input is @p in (it keeps the input's end frozen otherwise, and this
+ *  restores that); reads nothing when the head frame is complete, unknown or nearly
+ *  there. Returns the bytes read, 0 when nothing is to be read now
+ *  (EAGAIN included), or -errno: -ECONNRESET for end of stream, the read's
+ *  error otherwise (the caller closes the connection). */
+int rpc_frame_fill(struct evbuffer *in, int fd, size_t budget);
+
+/** Tune glibc's malloc for a process that moves record batches through
+ *  evbuffers (call once, first thing in main): megabytes of chains are
+ *  allocated and freed per fetch, and with the defaults each cycle gave the
+ *  memory back (heap trim above 128 KiB free; mmap/munmap for blocks above
+ *  the mmap threshold) only to fault it in and zero it again. Keeps up to
+ *  64 MiB of freed heap and serves blocks up to 32 MiB from the heap (see
+ *  docs/performance.md). A no-op without glibc. */
+void rpc_malloc_tune(void);
 
 /* ---- client ------------------------------------------------------------ */
 
@@ -107,6 +167,20 @@ bool rpc_client_connected(const rpc_client *c);
 uint64_t rpc_client_call(rpc_client *c, Eddy__Method method, uint64_t map_version,
                          const ProtobufCMessage *body, struct evbuffer *tail, int timeout_ms,
                          rpc_reply_cb cb, void *arg);
+
+/** Flags of rpc_client_call_ex(). */
+enum {
+    /** Deliver the reply with its tail split (reply->tail NULL, the bytes in
+     *  reply->tail_buf; see rpc_frame): for replies whose tail is only passed
+     *  on, with rpc_frame_tail_move(). Without it a reply's tail is
+     *  contiguous (a reply that cannot be made so completes with -ENOMEM). */
+    RPC_CALL_SPLIT_TAIL = 1u << 0,
+};
+
+/** rpc_client_call() with RPC_CALL_* @p flags. */
+uint64_t rpc_client_call_ex(rpc_client *c, Eddy__Method method, uint64_t map_version,
+                            const ProtobufCMessage *body, struct evbuffer *tail, int timeout_ms,
+                            unsigned flags, rpc_reply_cb cb, void *arg);
 
 /** Forget a pending call: its callback will not run. Unknown ids are ignored. */
 void rpc_client_cancel(rpc_client *c, uint64_t id);

@@ -48,6 +48,11 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS 2000
 #define DEFAULT_BACKOFF_MAX_MS 1000
 #define MIN_BUCKETS 64
+/* Large writes: libevent's default is 16 KiB per writev. */
+#define MAX_SINGLE_WRITE (1u << 20)
+/* Bytes read past libevent per read callback (rpc_frame_fill), so that one
+ * connection receiving a huge reply does not hold the loop for long. */
+#define FILL_BUDGET_PER_WAKEUP (4u << 20)
 
 struct rpc_link {
     struct rpc_link *prev, *next;
@@ -60,6 +65,7 @@ typedef struct pcall {
     uint64_t id;
     rpc_reply_cb cb;
     void *arg;
+    unsigned flags;          /* RPC_CALL_* */
     struct event *timer;     /* NULL: no deadline */
     struct evbuffer *queued; /* the frame until handed to a connection */
 } pcall;
@@ -261,6 +267,7 @@ static void conn_lost(rpc_client *c, const char *why) {
 static void on_connected(rpc_client *c) {
     int one = 1;
     setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    bufferevent_set_max_single_write(c->bev, MAX_SINGLE_WRITE);
     event_del(c->conn_timer);
     if (c->ai) {
         evutil_freeaddrinfo(c->ai);
@@ -287,18 +294,34 @@ static void on_connected(rpc_client *c) {
 static void read_cb(struct bufferevent *bev, void *arg) {
     rpc_client *c = arg;
     enter(c);
+    size_t filled = 0;
     while (!c->freeing && c->bev == bev) {
+        struct evbuffer *in = bufferevent_get_input(bev);
         rpc_frame *f = NULL;
-        int r = rpc_frame_take(bufferevent_get_input(bev), c->max_frame, &f);
-        if (r == 0)
+        /* split: a fetch reply's tail goes on to the client uncopied */
+        int r = rpc_frame_take_split(in, c->max_frame, &f);
+        if (r == 0) {
+            if (filled >= FILL_BUDGET_PER_WAKEUP)
+                break;
+            r = rpc_frame_fill(in, bufferevent_getfd(bev), FILL_BUDGET_PER_WAKEUP - filled);
+            if (r > 0) {
+                filled += (size_t)r;
+                continue;
+            }
+            if (r < 0)
+                conn_lost(c, r == -ECONNRESET ? "closed by peer" : strerror(-r));
             break;
+        }
         if (r < 0) {
-            conn_lost(c, r == -EMSGSIZE ? "frame too large" : "malformed frame");
+            conn_lost(c, r == -EMSGSIZE ? "frame too large"
+                         : r == -ENOMEM ? "out of memory" : "malformed frame");
             break;
         }
         /* a reply for a cancelled or timed-out call is dropped */
         pcall *pc = f->hdr->response ? call_find(c, f->hdr->id) : NULL;
-        if (pc)
+        if (pc && !(pc->flags & RPC_CALL_SPLIT_TAIL) && !rpc_frame_tail_pullup(f))
+            call_finish(c, pc, -ENOMEM, NULL);
+        else if (pc)
             call_finish(c, pc, 0, f);
         rpc_frame_unref(f);
     }
@@ -531,6 +554,12 @@ bool rpc_client_connected(const rpc_client *c) { return c->state == CS_CONNECTED
 uint64_t rpc_client_call(rpc_client *c, Eddy__Method method, uint64_t map_version,
                          const ProtobufCMessage *body, struct evbuffer *tail, int timeout_ms,
                          rpc_reply_cb cb, void *arg) {
+    return rpc_client_call_ex(c, method, map_version, body, tail, timeout_ms, 0, cb, arg);
+}
+
+uint64_t rpc_client_call_ex(rpc_client *c, Eddy__Method method, uint64_t map_version,
+                            const ProtobufCMessage *body, struct evbuffer *tail, int timeout_ms,
+                            unsigned flags, rpc_reply_cb cb, void *arg) {
     if (!c || c->freeing || !cb || calls_reserve(c) < 0)
         return 0;
     pcall *pc = calloc(1, sizeof *pc);
@@ -539,6 +568,7 @@ uint64_t rpc_client_call(rpc_client *c, Eddy__Method method, uint64_t map_versio
     pc->c = c;
     pc->cb = cb;
     pc->arg = arg;
+    pc->flags = flags;
     pc->id = c->next_id;
     if (timeout_ms > 0 && !(pc->timer = evtimer_new(c->base, call_timer_cb, pc)))
         goto fail;

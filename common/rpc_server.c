@@ -33,6 +33,11 @@
 /* Frames handled per read wakeup, so one busy peer cannot starve the rest of
  * the loop (memcached reqs_per_event). */
 #define RPC_FRAMES_PER_WAKEUP 64
+/* Large writes (fetch replies are megabytes): libevent's default is 16 KiB
+ * per writev. */
+#define MAX_SINGLE_WRITE (1u << 20)
+/* Bytes read past libevent per read callback (rpc_frame_fill). */
+#define FILL_BUDGET_PER_WAKEUP (4u << 20)
 
 struct rpc_link {
     struct rpc_link *prev, *next;
@@ -100,6 +105,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg) {
     rpc_conn *k = arg;
     k->refs++;
     int handled = 0;
+    size_t filled = 0;
     while (k->alive && !k->paused) {
         if (handled == RPC_FRAMES_PER_WAKEUP) {
             /* more may be buffered: come back on the next loop turn */
@@ -107,7 +113,22 @@ static void conn_read_cb(struct bufferevent *bev, void *arg) {
             break;
         }
         rpc_frame *f = NULL;
+        /* contiguous: handlers read the tail in place (produce rewrites
+         * batch offsets there) */
         int r = rpc_frame_take(bufferevent_get_input(bev), k->srv->max_frame, &f);
+        if (r == 0 && filled < FILL_BUDGET_PER_WAKEUP) {
+            r = rpc_frame_fill(bufferevent_get_input(bev), bufferevent_getfd(bev),
+                               FILL_BUDGET_PER_WAKEUP - filled);
+            if (r > 0) {
+                filled += (size_t)r;
+                continue;
+            }
+            if (r < 0) {
+                /* end of stream or an error: libevent reports it at its
+                 * next read, through conn_event_cb */
+                r = 0;
+            }
+        }
         if (r == 0)
             break;
         if (r < 0) {
@@ -181,6 +202,7 @@ static void accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct soc
     s->conns.prev->next = &k->link;
     s->conns.prev = &k->link;
     bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, k);
+    bufferevent_set_max_single_write(bev, MAX_SINGLE_WRITE);
     bufferevent_setwatermark(bev, EV_WRITE, s->out_high / 2, 0);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
 }

@@ -2,13 +2,17 @@
  * requested partition. When one broker answers with data while others are
  * still waiting, those are woken (FETCH_WAKE) so the client is not held for
  * max_wait_ms. Record batches from the brokers' reply frames go into the
- * response by reference: no copy between the RPC and the client socket.
+ * response without a copy: the reply's tail stays split (the evbuffer chains
+ * it arrived in), each partition's slice is moved into its own evbuffer and
+ * from there into the client socket's output.
  *
  * Fetch sessions (KIP-227) are not kept: we answer session id 0, which makes
  * clients send full fetch requests, as they do with any broker that declines
  * a session. */
 #include <errno.h>
 #include <string.h>
+
+#include <event2/buffer.h>
 
 #include "api.h"
 #include "auth.h"
@@ -55,8 +59,6 @@ struct fx_ctx {
     bool refreshed;
 };
 
-static void records_release(void *frame) { rpc_frame_unref(frame); }
-
 static void finish(fx_ctx *c) {
     fe_req *req = c->req;
     kafka_writer w;
@@ -65,12 +67,25 @@ static void finish(fx_ctx *c) {
     fe_req_finish(req, &w);
 }
 
-static uint64_t count_records(const uint8_t *p, size_t len) {
-    size_t off = 0;
-    kafka_batch b;
+/* Records in the batches of @p buf (for stats): reads only each batch
+ * header, stepping from batch to batch through the chains. */
+static uint64_t count_records(struct evbuffer *buf) {
+    size_t len = evbuffer_get_length(buf), off = 0;
+    struct evbuffer_ptr at;
     uint64_t n = 0;
-    while (kafka_records_next(p, len, &off, &b) == 1)
+    if (evbuffer_ptr_set(buf, &at, 0, EVBUFFER_PTR_SET) < 0)
+        return 0;
+    while (len - off >= KAFKA_BATCH_HEADER_LEN) {
+        uint8_t h[KAFKA_BATCH_HEADER_LEN];
+        kafka_batch b;
+        if (evbuffer_copyout_from(buf, &at, h, sizeof h) != (ev_ssize_t)sizeof h ||
+            kafka_batch_parse(h, sizeof h, &b) < 0 || b.total_len > len - off)
+            break;
         n += (uint64_t)b.last_offset_delta + 1;
+        off += b.total_len;
+        if (off == len || evbuffer_ptr_set(buf, &at, b.total_len, EVBUFFER_PTR_ADD) < 0)
+            break;
+    }
     return n;
 }
 
@@ -134,13 +149,22 @@ static void on_reply(int err, rpc_frame *reply, void *arg) {
         o->last_stable_offset = pr->last_stable_offset;
         o->log_start_offset = pr->log_start_offset;
         if (pr->records_len) {
-            o->records.ptr = reply->tail + off;
+            /* this partition's slice of the tail, in order: chains move */
+            struct evbuffer *rb = evbuffer_new();
+            if (!rb || rpc_frame_tail_move(reply, pr->records_len, rb) < 0) {
+                /* a failed move may leave the tail out of step: give up
+                 * on the rest of this reply */
+                if (rb)
+                    evbuffer_free(rb);
+                o->error_code = KAFKA_ERR_UNKNOWN_SERVER_ERROR;
+                off = reply->tail_len;
+                continue;
+            }
+            o->records.ptr = NULL;
             o->records.len = (int32_t)pr->records_len;
-            rpc_frame_ref(reply);
-            o->records_release = records_release;
-            o->records_owner = reply;
+            o->records_buf = rb;
             c->bytes += pr->records_len;
-            fe_stats_records_out(c->req->worker->stats, count_records(o->records.ptr, pr->records_len));
+            fe_stats_records_out(c->req->worker->stats, count_records(rb));
         }
         off += pr->records_len;
         if (fe_status_wants_refresh(pr->status) && !c->refreshed) {
@@ -216,8 +240,9 @@ static void send_calls(fx_ctx *c) {
         q.partitions = fpp;
         c->calls[c->n_calls++] = fc;
         c->outstanding++;
-        fc->id = rpc_client_call(bc, EDDY__METHOD__FETCH, fe_route_version(route), &q.base, NULL,
-                                 max_wait + req->worker->conf->request_timeout_ms, on_reply, fc);
+        fc->id = rpc_client_call_ex(bc, EDDY__METHOD__FETCH, fe_route_version(route), &q.base, NULL,
+                                    max_wait + req->worker->conf->request_timeout_ms,
+                                    RPC_CALL_SPLIT_TAIL, on_reply, fc);
         if (!fc->id) {
             c->outstanding--;
             fc->done = true;

@@ -184,6 +184,40 @@ static void test_writer_refs_and_patch(void) {
     CHECK_EQ_INT(released, 2);
 }
 
+/* An evbuffer segment: its chains move into the output at kw_to_evbuffer;
+ * kw_flatten copies it; kw_free frees it. */
+static void test_writer_evbuffer(void) {
+    static const char payload[] = "0123456789abcdef";
+    kafka_writer w;
+    kw_init(&w);
+    kw_i16(&w, 7);
+    struct evbuffer *e = evbuffer_new();
+    for (int i = 0; i < 1000; i++)
+        evbuffer_add(e, payload, 16);
+    kw_evbuffer(&w, e);
+    kw_i16(&w, 8);
+    CHECK_EQ_INT(kw_len(&w), 2 + 16000 + 2);
+    uint8_t *flat;
+    size_t len;
+    CHECK_EQ_INT(kw_flatten(&w, &flat, &len), 0);
+    CHECK_EQ_INT(len, 16004);
+    CHECK_MEM(flat + 2 + 15984, payload, 16);
+    CHECK_EQ_INT(flat[16003], 8);
+    struct evbuffer *out = evbuffer_new();
+    CHECK_EQ_INT(kw_to_evbuffer(&w, out), 0);
+    CHECK_EQ_INT(evbuffer_get_length(out), 16004);
+    CHECK_MEM(evbuffer_pullup(out, -1), flat, 16004);
+    free(flat);
+    evbuffer_free(out);
+    kw_free(&w);
+    /* never sent: kw_free frees the evbuffer (ASan checks) */
+    kw_init(&w);
+    e = evbuffer_new();
+    evbuffer_add(e, payload, 16);
+    kw_evbuffer(&w, e);
+    kw_free(&w);
+}
+
 static void test_large_writes(void) {
     /* many segments: grows past several chunks and keeps order */
     kafka_writer w;
@@ -223,6 +257,7 @@ int main(void) {
     RUN(test_round_trip);
     RUN(test_lying_lengths);
     RUN(test_writer_refs_and_patch);
+    RUN(test_writer_evbuffer);
     RUN(test_large_writes);
     RUN(test_arena);
     return unit_done();

@@ -136,6 +136,7 @@ typedef struct result {
     size_t pattern_len;
     long long at_ms;
     int order;             /* completion rank */
+    unsigned flags;        /* RPC_CALL_* the call was made with */
 } result;
 
 static int completions;
@@ -156,11 +157,22 @@ static void on_reply(int err, rpc_frame *reply, void *arg) {
         protobuf_c_message_free_unpacked(&m->base, NULL);
     }
     res->tail_len = reply->tail_len;
-    res->tail_ok = reply->tail_len == res->pattern_len + 1 &&
-                   reply->tail[res->pattern_len] == 0x5a;
+    const uint8_t *t = reply->tail;
+    struct evbuffer *moved = NULL;
+    if (res->flags & RPC_CALL_SPLIT_TAIL) {
+        /* split: nothing contiguous; the bytes move out in order */
+        CHECK(reply->tail == NULL && reply->tail_buf != NULL);
+        moved = evbuffer_new();
+        CHECK_EQ_INT(rpc_frame_tail_move(reply, reply->tail_len, moved), 0);
+        CHECK_EQ_INT(evbuffer_get_length(moved), reply->tail_len);
+        t = evbuffer_pullup(moved, -1);
+    }
+    res->tail_ok = t && reply->tail_len == res->pattern_len + 1 && t[res->pattern_len] == 0x5a;
     for (size_t i = 0; res->tail_ok && i < res->pattern_len; i++)
-        if (reply->tail[i] != (uint8_t)(i % 251))
+        if (t[i] != (uint8_t)(i % 251))
             res->tail_ok = 0;
+    if (moved)
+        evbuffer_free(moved);
 }
 
 static uint64_t call(rpc_client *c, Eddy__Method m, uint64_t known, size_t pattern_len,
@@ -177,7 +189,8 @@ static uint64_t call(rpc_client *c, Eddy__Method m, uint64_t known, size_t patte
         evbuffer_add(tail, p, pattern_len);
         free(p);
     }
-    uint64_t id = rpc_client_call(c, m, 1, &req.base, tail, timeout_ms, on_reply, res);
+    uint64_t id =
+        rpc_client_call_ex(c, m, 1, &req.base, tail, timeout_ms, res->flags, on_reply, res);
     if (tail) {
         CHECK_EQ_INT(evbuffer_get_length(tail), 0); /* moved */
         evbuffer_free(tail);
@@ -269,6 +282,14 @@ static void test_roundtrip_big_tail(void) {
     CHECK_EQ_INT(r2.err, 0);
     CHECK_EQ_INT(r2.version, 8);
     CHECK(r2.tail_ok);
+    /* the same with the reply's tail left split (fetch replies) */
+    result r3 = {.flags = RPC_CALL_SPLIT_TAIL};
+    CHECK(call(c, EDDY__METHOD__GET_MAP, 9, (size_t)3 << 20, 5000, &r3) > id);
+    WAIT_FOR(r3.done, 5000);
+    CHECK_EQ_INT(r3.err, 0);
+    CHECK_EQ_INT(r3.version, 10);
+    CHECK_EQ_INT(r3.tail_len, ((size_t)3 << 20) + 1);
+    CHECK(r3.tail_ok);
     rpc_client_free(c);
     rpc_server_free(s);
     CHECK_EQ_INT(r.done, 1); /* nothing ran twice */

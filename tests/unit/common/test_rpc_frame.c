@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -151,6 +153,170 @@ static void test_back_to_back(void) {
     evbuffer_free(partial);
 }
 
+/* Pattern check of a tail held anywhere: pulls it up. */
+static void check_tail_bytes(const uint8_t *t, size_t n, size_t from, uint64_t id) {
+    int same = 1;
+    for (size_t i = 0; i < n; i++)
+        if (t[i] != (uint8_t)((from + i) * 7 + id))
+            same = 0;
+    CHECK(same);
+}
+
+/* The input as many small chains, as a socket leaves it. */
+static struct evbuffer *chopped(struct evbuffer *src, size_t piece) {
+    struct evbuffer *in = evbuffer_new();
+    while (evbuffer_get_length(src) > 0) {
+        struct evbuffer *one = evbuffer_new();
+        evbuffer_remove_buffer(src, one, piece);
+        evbuffer_add_buffer(in, one);
+        evbuffer_free(one);
+    }
+    return in;
+}
+
+/* Split take: header and body as usual, the tail moved into tail_buf; back
+ * to back frames, a partial one, pullup and move in slices. */
+static void test_split(void) {
+    struct evbuffer *src = evbuffer_new();
+    write_sample(src, 1, 10, 20000);
+    write_sample(src, 2, 20, 0);
+    write_sample(src, 3, 30, 5000);
+    struct evbuffer *in = chopped(src, 1000);
+    rpc_frame *f1 = NULL, *f2 = NULL, *f3 = NULL;
+    CHECK_EQ_INT(rpc_frame_take_split(in, 0, &f1), 1);
+    CHECK_EQ_INT(rpc_frame_take_split(in, 0, &f2), 1);
+    /* half of the third: need more, nothing consumed */
+    size_t third = evbuffer_get_length(in);
+    struct evbuffer *rest = evbuffer_new();
+    evbuffer_remove_buffer(in, rest, third / 2);
+    evbuffer_add_buffer(rest, in); /* rest = whole third frame */
+    evbuffer_remove_buffer(rest, in, third / 2);
+    CHECK_EQ_INT(rpc_frame_missing(in), third - third / 2);
+    CHECK_EQ_INT(rpc_frame_take_split(in, 0, &f3), 0);
+    CHECK_EQ_INT(evbuffer_get_length(in), third / 2);
+    evbuffer_add_buffer(in, rest);
+    CHECK_EQ_INT(rpc_frame_missing(in), 0);
+    CHECK_EQ_INT(rpc_frame_take_split(in, 0, &f3), 1);
+    CHECK_EQ_INT(evbuffer_get_length(in), 0);
+    if (f1) {
+        CHECK(f1->tail == NULL && f1->tail_buf != NULL);
+        CHECK_EQ_INT(f1->tail_len, 20000);
+        CHECK_EQ_INT(evbuffer_get_length(f1->tail_buf), 20000);
+        CHECK_EQ_INT(f1->len, 4 + eddy__rpc_header__get_packed_size(f1->hdr) + f1->body_len);
+        /* move in three slices, in order, then one byte too many */
+        struct evbuffer *a = evbuffer_new(), *b = evbuffer_new();
+        CHECK_EQ_INT(rpc_frame_tail_move(f1, 1234, a), 0);
+        CHECK_EQ_INT(rpc_frame_tail_move(f1, 0, a), 0);
+        CHECK_EQ_INT(rpc_frame_tail_move(f1, 20000 - 1234, b), 0);
+        CHECK_EQ_INT(rpc_frame_tail_move(f1, 1, b), -EBADMSG);
+        CHECK_EQ_INT(evbuffer_get_length(a), 1234);
+        CHECK_EQ_INT(evbuffer_get_length(b), 20000 - 1234);
+        check_tail_bytes(evbuffer_pullup(a, -1), 1234, 0, 1);
+        check_tail_bytes(evbuffer_pullup(b, -1), 20000 - 1234, 1234, 1);
+        /* the frame can go before the bytes moved out of it */
+        rpc_frame_unref(f1);
+        f1 = NULL;
+        check_tail_bytes(evbuffer_pullup(b, -1), 20000 - 1234, 1234, 1);
+        evbuffer_free(a);
+        evbuffer_free(b);
+    }
+    if (f2) {
+        /* no tail: nothing split, tail usable as is */
+        CHECK(f2->tail != NULL && f2->tail_buf == NULL);
+        check_sample(f2, 2, 20, 0);
+    }
+    if (f3) {
+        uint8_t *t = rpc_frame_tail_pullup(f3);
+        CHECK(t != NULL && t == f3->tail);
+        CHECK(rpc_frame_tail_pullup(f3) == t);
+        if (t)
+            check_tail_bytes(t, 5000, 0, 3);
+        t[0] ^= 1; /* writable */
+    }
+    rpc_frame_unref(f1);
+    rpc_frame_unref(f2);
+    rpc_frame_unref(f3);
+    evbuffer_free(src);
+    evbuffer_free(in);
+    evbuffer_free(rest);
+}
+
+/* A contiguous tail is moved by reference: the frame lives until the
+ * destination lets the bytes go. */
+static void test_move_contiguous(void) {
+    struct evbuffer *b = evbuffer_new();
+    write_sample(b, 8, 80, 3000);
+    rpc_frame *f = NULL;
+    CHECK_EQ_INT(rpc_frame_take(b, 0, &f), 1);
+    if (!f) {
+        evbuffer_free(b);
+        return;
+    }
+    struct evbuffer *dst = evbuffer_new();
+    CHECK_EQ_INT(rpc_frame_tail_move(f, 1000, dst), 0);
+    CHECK_EQ_INT(rpc_frame_tail_move(f, 2000, dst), 0);
+    CHECK_EQ_INT(rpc_frame_tail_move(f, 1, dst), -EBADMSG);
+    CHECK_EQ_INT(f->refs, 3);
+    rpc_frame_unref(f);
+    check_tail_bytes(evbuffer_pullup(dst, -1), 3000, 0, 8);
+    evbuffer_free(dst); /* drops the last references */
+    evbuffer_free(b);
+}
+
+/* rpc_frame_fill reads the rest of a large frame straight from the socket;
+ * end of stream is reported. */
+static void test_fill(void) {
+    int sv[2];
+    CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    int big = 1 << 20;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+    setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+    struct evbuffer *src = evbuffer_new(), *in = evbuffer_new();
+    write_sample(src, 4, 40, 100000);
+    size_t total = evbuffer_get_length(src);
+    /* nothing known yet: nothing read */
+    CHECK_EQ_INT(rpc_frame_fill(in, sv[1], 1 << 20), 0);
+    evbuffer_remove_buffer(src, in, 100);
+    size_t sent = 0;
+    while (evbuffer_get_length(src) > 0) {
+        int k = evbuffer_write(src, sv[0]);
+        if (k <= 0)
+            break;
+        sent += (size_t)k;
+    }
+    CHECK_EQ_INT(sent, total - 100);
+    CHECK_EQ_INT(rpc_frame_missing(in), total - 100);
+    /* a small budget first, then the rest */
+    CHECK_EQ_INT(rpc_frame_fill(in, sv[1], 30000), 30000);
+    evbuffer_unfreeze(in, 0); /* fill leaves the end frozen, as a bufferevent has it */
+    int got = 0, r;
+    while ((r = rpc_frame_fill(in, sv[1], 1 << 20)) > 0)
+        got += r;
+    evbuffer_unfreeze(in, 0);
+    CHECK_EQ_INT(r, 0);
+    CHECK_EQ_INT((size_t)got, total - 100 - 30000);
+    CHECK_EQ_INT(evbuffer_get_length(in), total);
+    rpc_frame *f = NULL;
+    CHECK_EQ_INT(rpc_frame_take(in, 0, &f), 1);
+    if (f)
+        check_sample(f, 4, 40, 100000);
+    rpc_frame_unref(f);
+    /* a frame cut short by the peer closing */
+    write_sample(src, 5, 50, 50000);
+    evbuffer_remove_buffer(src, in, 10);
+    evbuffer_write_atmost(src, sv[0], 20000);
+    close(sv[0]);
+    got = 0;
+    while ((r = rpc_frame_fill(in, sv[1], 1 << 20)) > 0)
+        got += r;
+    evbuffer_unfreeze(in, 0);
+    CHECK_EQ_INT(r, -ECONNRESET);
+    CHECK_EQ_INT(got, 20000);
+    close(sv[1]);
+    evbuffer_free(src);
+    evbuffer_free(in);
+}
+
 static void test_oversized(void) {
     struct evbuffer *b = evbuffer_new();
     uint8_t hdr[4];
@@ -174,14 +340,21 @@ static void test_oversized(void) {
     evbuffer_free(b);
 }
 
+/* Both take functions must agree on every input. */
 static int take_raw(const uint8_t *bytes, size_t n) {
-    struct evbuffer *b = evbuffer_new();
+    struct evbuffer *b = evbuffer_new(), *b2 = evbuffer_new();
     evbuffer_add(b, bytes, n);
-    rpc_frame *f = NULL;
+    evbuffer_add(b2, bytes, n);
+    rpc_frame *f = NULL, *f2 = NULL;
     int r = rpc_frame_take(b, 0, &f);
+    int r2 = rpc_frame_take_split(b2, 0, &f2);
     CHECK(f == NULL || r == 1);
+    CHECK(f2 == NULL || r2 == 1);
+    CHECK_EQ_INT(r2, r);
     rpc_frame_unref(f);
+    rpc_frame_unref(f2);
     evbuffer_free(b);
+    evbuffer_free(b2);
     return r;
 }
 
@@ -288,6 +461,9 @@ int main(void) {
     RUN(test_no_body_no_tail);
     RUN(test_byte_at_a_time);
     RUN(test_back_to_back);
+    RUN(test_split);
+    RUN(test_move_contiguous);
+    RUN(test_fill);
     RUN(test_oversized);
     RUN(test_malformed);
     RUN(test_refcount);
