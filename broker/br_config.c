@@ -28,6 +28,7 @@ void br_config_free(br_config *c) {
     free(c->advertised);
     free(c->controller);
     free(c->stats_listen);
+    free(c->stats_token);
     br_config_defaults(c);
 }
 
@@ -47,6 +48,7 @@ int br_config_copy(br_config *dst, const br_config *src) {
     r |= dup_opt(&dst->advertised, src->advertised);
     r |= dup_opt(&dst->controller, src->controller);
     r |= dup_opt(&dst->stats_listen, src->stats_listen);
+    r |= dup_opt(&dst->stats_token, src->stats_token);
     return r ? -ENOMEM : 0;
 }
 
@@ -144,6 +146,8 @@ static int apply_key(const char *key, json_t *v, br_config *c, char *err, size_t
         return take_addr(v, key, &c->controller, err, errlen);
     if (!strcmp(key, "stats_listen"))
         return take_addr(v, key, &c->stats_listen, err, errlen);
+    if (!strcmp(key, "stats_token"))
+        return take_string(v, key, &c->stats_token, err, errlen);
     if (!strcmp(key, "controller_role")) {
         if (!json_is_boolean(v))
             return fail(err, errlen, "config: \"%s\" must be true or false", key);

@@ -5,7 +5,8 @@
  *   controller, id, durability, map_size_mb, stats_listen,
  *   default_partitions, log_level, auto_rebalance (controller: move
  *   partitions to balance counts whenever they differ by more than one;
- *   default true).
+ *   default true), stats_token (when set, GET /stats and /metrics on
+ *   stats_listen need "Authorization: Bearer <token>").
  * Unknown keys and bad values are errors with a message naming the key. */
 #ifndef EDDY_BR_CONFIG_H
 #define EDDY_BR_CONFIG_H
@@ -26,6 +27,7 @@ typedef struct br_config {
     bool sync;                 /* durability "sync" (true) or "nosync" */
     uint64_t map_size_mb;
     char *stats_listen;        /* NULL when absent */
+    char *stats_token;         /* NULL: the stats endpoint needs no token */
     int32_t default_partitions;
     bool auto_rebalance;
     enum eddy_log_level log_level;

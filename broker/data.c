@@ -222,6 +222,7 @@ static Eddy__Status list_one(br_server *s, const Eddy__ListOffsetsPartition *lp,
         /* owned but never written: an empty log at offset 0 */
         r->log_start_offset = 0;
         r->high_watermark = 0;
+        r->size_bytes = 0;
         r->offset = lp->timestamp == -1 || lp->timestamp == -2 ? 0 : -1;
         return EDDY__STATUS__OK;
     }
@@ -231,6 +232,7 @@ static Eddy__Status list_one(br_server *s, const Eddy__ListOffsetsPartition *lp,
     }
     r->log_start_offset = atomic_load(&part->log_start);
     r->high_watermark = atomic_load(&part->high_watermark);
+    r->size_bytes = atomic_load(&part->bytes);
     if (lp->timestamp == -2 || lp->timestamp == -4) {
         /* -4 (earliest local, KIP-405): all of our log is local */
         r->offset = r->log_start_offset;
@@ -291,6 +293,17 @@ void br_data_list_offsets(br_server *s, rpc_call *call) {
     Eddy__ListOffsetsResponse out = EDDY__LIST_OFFSETS_RESPONSE__INIT;
     out.n_partitions = n;
     out.partitions = resp;
+    /* stats scrapes of the frontend ask for the LMDB figures too */
+    Eddy__StoreStats st = EDDY__STORE_STATS__INIT;
+    br_store_stats ss;
+    if (req->with_store_stats && br_store_get_stats(s->store, &ss) == 0) {
+        st.map_size = ss.map_size;
+        st.page_size = ss.page_size;
+        st.used_pages = ss.last_page + 1;
+        st.max_readers = (uint32_t)ss.max_readers;
+        st.num_readers = (uint32_t)ss.num_readers;
+        out.store = &st;
+    }
     rpc_call_reply(call, EDDY__STATUS__OK, &out.base, NULL);
     free(res);
     free(resp);

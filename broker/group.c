@@ -33,6 +33,12 @@
 
 #define MAX_MEMBERS 1000
 #define MAX_PROTOCOLS 32
+/* The protocol metadata one member may store (the sum over its protocols;
+ * a consumer's subscription is usually well under 1 KiB). A JoinGroup over
+ * it, or with more than MAX_PROTOCOLS protocols, is answered INVALID_REQUEST
+ * and changes nothing: the coordinator keeps every member's metadata in
+ * memory and hands all of it to the leader. See docs/user-guide.md s. 5. */
+#define MAX_MEMBER_METADATA (1u << 20)
 
 typedef enum { GS_EMPTY, GS_PREPARING, GS_COMPLETING, GS_STABLE, GS_DEAD } gstate;
 static const char *const state_names[] = {"Empty", "PreparingRebalance", "CompletingRebalance",
@@ -61,6 +67,8 @@ typedef struct member {
     uint8_t *assignment;
     size_t assignment_len;
     int64_t last_seen;
+    char *client_id;        /* as DescribeGroups shows it, NULL: "" */
+    char *client_host;
     held join, sync;
     struct member *next;
 } member;
@@ -228,6 +236,8 @@ static void free_member(member *m) {
     free(m->id);
     free(m->instance);
     free(m->assignment);
+    free(m->client_id);
+    free(m->client_host);
     free(m);
 }
 
@@ -526,6 +536,33 @@ static bool protocols_fit(group *gr, const kafka_joingroup_req *in) {
     return false;
 }
 
+/* The client id and host of the member's latest JoinGroup (a failed copy
+ * keeps the previous ones: they are informational). */
+static void set_client(member *m, const br_group_req *r) {
+    const char *in[2] = {r->client_id ? r->client_id : "", r->client_host ? r->client_host : ""};
+    char **field[2] = {&m->client_id, &m->client_host};
+    for (int i = 0; i < 2; i++) {
+        if (*field[i] && strcmp(*field[i], in[i]) == 0)
+            continue;
+        char *p = strdup(in[i]);
+        if (p) {
+            free(*field[i]);
+            *field[i] = p;
+        }
+    }
+}
+
+/* Within the per-member limits (MAX_PROTOCOLS, MAX_MEMBER_METADATA)? */
+static bool protocols_within_limits(const kafka_joingroup_req *in) {
+    if (in->n_protocols > MAX_PROTOCOLS)
+        return false;
+    size_t total = 0;
+    for (int i = 0; i < in->n_protocols; i++)
+        if (in->protocols[i].metadata.len > 0)
+            total += (size_t)in->protocols[i].metadata.len;
+    return total <= MAX_MEMBER_METADATA;
+}
+
 static void join_reply_now(const br_group_req *r, int16_t err, const char *member_id) {
     held h = {r->reply, r->ctx, r->api_version};
     answer_error_held(&h, KAFKA_JOIN_GROUP, err, member_id);
@@ -543,6 +580,7 @@ static void do_join(br_groups *g, group *gr, member *m, const br_group_req *r,
     }
     if (!gr->protocol_type)
         gr->protocol_type = dup_str(in->protocol_type);
+    set_client(m, r);
     m->session_ms = in->session_timeout_ms;
     m->rebalance_ms = in->rebalance_timeout_ms > 0 ? in->rebalance_timeout_ms : in->session_timeout_ms;
     m->last_seen = now(g);
@@ -589,6 +627,15 @@ static void handle_join(br_groups *g, const br_group_req *r, arena *a) {
     }
     if (in.session_timeout_ms < g->o.min_session_ms || in.session_timeout_ms > g->o.max_session_ms) {
         join_reply_now(r, KAFKA_ERR_INVALID_SESSION_TIMEOUT, NULL);
+        return;
+    }
+    if (!protocols_within_limits(&in)) {
+        /* refused before anything is stored: the member, if known, keeps
+         * its previous metadata and the group its generation */
+        LOG_INFO("group", "%.*s: JoinGroup refused: %d protocol(s) over the limits (%d, %u bytes "
+                 "of metadata)", (int)in.group_id.len, in.group_id.ptr, in.n_protocols,
+                 MAX_PROTOCOLS, MAX_MEMBER_METADATA);
+        join_reply_now(r, KAFKA_ERR_INVALID_REQUEST, NULL);
         return;
     }
     group *gr = get_group(g, in.group_id.ptr, (size_t)in.group_id.len);
@@ -730,7 +777,11 @@ static void handle_sync(br_groups *g, const br_group_req *r, arena *a) {
         return;
     }
     held h = {r->reply, r->ctx, r->api_version};
-    group *gr = in.group_id.len > 0 ? find_group(g, in.group_id.ptr, (size_t)in.group_id.len) : NULL;
+    if (in.group_id.len <= 0) {
+        answer_error_held(&h, KAFKA_SYNC_GROUP, KAFKA_ERR_INVALID_GROUP_ID, NULL);
+        return;
+    }
+    group *gr = find_group(g, in.group_id.ptr, (size_t)in.group_id.len);
     member *m = NULL;
     int16_t err = member_check(gr, in.member_id, in.group_instance_id, in.generation_id, &m);
     if (!err && ((in.protocol_type.len >= 0 && !str_is(in.protocol_type, gr->protocol_type)) ||
@@ -779,12 +830,14 @@ static void handle_heartbeat(br_groups *g, const br_group_req *r, arena *a) {
     }
     group *gr = in.group_id.len > 0 ? find_group(g, in.group_id.ptr, (size_t)in.group_id.len) : NULL;
     member *m = NULL;
-    int16_t err = member_check(gr, in.member_id, in.group_instance_id, in.generation_id, &m);
+    int16_t err = in.group_id.len <= 0
+                      ? KAFKA_ERR_INVALID_GROUP_ID
+                      : member_check(gr, in.member_id, in.group_instance_id, in.generation_id, &m);
     if (!err) {
         m->last_seen = now(g);
         if (gr->state == GS_PREPARING)
             err = KAFKA_ERR_REBALANCE_IN_PROGRESS;
-    } else if (err == KAFKA_ERR_ILLEGAL_GENERATION && gr->state == GS_PREPARING) {
+    } else if (err == KAFKA_ERR_ILLEGAL_GENERATION && gr && gr->state == GS_PREPARING) {
         /* a member of the previous generation: tell it to rejoin */
         m = find_member(gr, in.member_id);
         if (m)
@@ -816,6 +869,12 @@ static void handle_leave(br_groups *g, const br_group_req *r, arena *a) {
         return;
     }
     out.n_members = n;
+    if (in.group_id.len <= 0) {
+        /* as Kafka: one error for the request, no per-member answers */
+        out.error_code = KAFKA_ERR_INVALID_GROUP_ID;
+        out.n_members = 0;
+        n = 0;
+    }
     group *gr = in.group_id.len > 0 ? find_group(g, in.group_id.ptr, (size_t)in.group_id.len) : NULL;
     for (int i = 0; i < n; i++) {
         kafka_leavegroup_member *lm = &list[i];
@@ -853,7 +912,7 @@ static void handle_leave(br_groups *g, const br_group_req *r, arena *a) {
         }
         member_gone(g, gr, m);
     }
-    if (r->api_version < 3)
+    if (r->api_version < 3 && n > 0)
         out.error_code = out.members[0].error_code;
     kafka_writer w;
     kw_init(&w);
@@ -909,8 +968,8 @@ static void handle_describe(br_groups *g, const br_group_req *r, arena *a) {
             const proto *p = member_proto(m, gr->protocol);
             dm->member_id = view(m->id);
             dm->group_instance_id = view(m->instance);
-            dm->client_id = view("");
-            dm->client_host = view("");
+            dm->client_id = view(m->client_id ? m->client_id : "");
+            dm->client_host = view(m->client_host ? m->client_host : "");
             dm->member_metadata = (stable && p) ? (kafka_bytes){p->meta, (int32_t)p->meta_len}
                                                 : (kafka_bytes){(const uint8_t *)"", 0};
             dm->member_assignment = (stable && m->assignment)
@@ -1324,7 +1383,9 @@ void br_groups_rpc_handle(rpc_call *call, void *arg) {
         .len = f->tail_len,
         .reply = rpc_reply,
         .ctx = call,
+        .client_id = q->client_id,
+        .client_host = q->client_host,
     };
+    br_groups_request(g, &r); /* copies what it keeps of q */
     protobuf_c_message_free_unpacked(&q->base, NULL);
-    br_groups_request(g, &r);
 }

@@ -58,6 +58,10 @@ typedef struct br_group_req {
     size_t len;
     br_group_reply_fn reply;
     void *ctx;
+    /** JoinGroup: the member's client id and host for DescribeGroups
+     *  (NULL: ""); read during br_groups_request() only. */
+    const char *client_id;
+    const char *client_host;
 } br_group_req;
 
 /** Create the coordinator. Committed offsets go to the "offsets" database of

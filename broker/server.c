@@ -22,6 +22,7 @@
 #include "producer_state.h"
 #include "retention.h"
 #include "rpc_serve.h"
+#include "stats_http.h"
 
 #define TICK_MS 1000
 #define HEARTBEAT_MS 2000
@@ -440,6 +441,8 @@ static int start(br_server *s) {
         return eddy_log_err(-ENOMEM, "broker", "adding the tick timer");
     if ((r = br_retention_start(s, BR_RETENTION_INTERVAL_MS)) < 0)
         return eddy_log_err(r, "broker", "starting retention");
+    if (s->cfg.stats_listen && (r = br_stats_http_start(s, &s->stats_http)) < 0)
+        return r; /* logged there */
     LOG_INFO("broker", "listening on %s (advertised %s), data in %s, durability %s",
              s->cfg.listen, s->cfg.advertised, s->cfg.data_dir, s->cfg.sync ? "sync" : "nosync");
     return 0;
@@ -470,6 +473,8 @@ void br_server_stop(br_server *s) {
     if (!s)
         return;
     s->stopping = true;
+    br_stats_http_stop(s->stats_http);
+    s->stats_http = NULL;
     rpc_server_free(s->rpc);
     s->rpc = NULL;
     br_rpc_fail_pending(s, EDDY__STATUS__UNAVAILABLE);

@@ -62,6 +62,8 @@ typedef struct br_server {
 
     br_mover *mover;            /* partition moves (mover.h) */
 
+    struct br_stats_http *stats_http; /* HTTP stats on cfg.stats_listen, or NULL */
+
     /* the GROUP method, served by the group coordinator module when present */
     rpc_handler_fn group_handler;
     void *group_arg;

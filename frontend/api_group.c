@@ -433,6 +433,28 @@ static void on_reply(int err, rpc_frame *reply, void *arg) {
         round_done(c);
 }
 
+/* The client's host as Kafka shows it in DescribeGroups (Java's
+ * InetAddress.toString() of an unresolved address): "/" + the host part of
+ * the peer address "host:port" or "[v6]:port". "" when unknown. */
+static char *peer_host(fe_req *req) {
+    const char *p = req->conn->peer;
+    const char *end = strrchr(p, ':');
+    if (p[0] == '[') {
+        p++;
+        end = strchr(p, ']');
+    }
+    if (!end || end == p)
+        return "";
+    size_t n = (size_t)(end - p);
+    char *out = arena_alloc(&req->arena, n + 2);
+    if (!out)
+        return "";
+    out[0] = '/';
+    memcpy(out + 1, p, n);
+    out[n + 1] = 0;
+    return out;
+}
+
 static void send_one(gctx *c, gsub *s) {
     fe_req *req = c->req;
     fe_route *route = req->worker->route;
@@ -473,6 +495,13 @@ static void send_one(gctx *c, gsub *s) {
     char *gid = s->group.len >= 0 ? arena_strndup(&req->arena, s->group.ptr, (size_t)s->group.len) : NULL;
     q.group_id = gid ? gid : "";
     q.principal = req->conn->principal;
+    if (c->api == KAFKA_JOIN_GROUP) {
+        /* for DescribeGroups: the member's client id and host */
+        const kafka_str cid = req->hdr.client_id;
+        char *id = cid.len > 0 ? arena_strndup(&req->arena, cid.ptr, (size_t)cid.len) : NULL;
+        q.client_id = id ? id : "";
+        q.client_host = peer_host(req);
+    }
     uint64_t id = 0;
     if (r == 0) {
         c->outstanding++;

@@ -24,6 +24,7 @@
 #include "kafka_api.h"
 #include "log.h"
 #include "stats.h"
+#include "scram.h"
 #include "tls.h"
 
 /* Output above this stops reading until the client drains it. */
@@ -61,6 +62,7 @@ void fe_frame_evbuffer_cleanup(const void *data, size_t len, void *extra) {
 static void conn_unref(fe_conn *c) {
     if (--c->refs > 0)
         return;
+    fe_scram_free(&c->scram);
     free(c);
 }
 
@@ -75,6 +77,8 @@ static void conn_close(fe_conn *c) {
     c->closed = true;
     LIST_REMOVE(c, link);
     fe_stats_conn_closed(c->worker->stats, c->listener);
+    if (c->listener->sasl && c->authenticated)
+        fe_stats_conn_policy_closed(c->worker->stats, c->principal);
     bufferevent_free(c->bev);
     c->bev = NULL;
     fe_req *r;

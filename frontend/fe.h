@@ -82,6 +82,7 @@ struct fe_conn {
     int64_t session_expiry_ms; /* 0 for none */
     bool sasl_handshake_v0;   /* next frame is a raw SASL token */
     bool sasl_mechanism_ok;   /* SaslHandshake v1 done: SaslAuthenticate next */
+    struct fe_scram *scram;   /* SCRAM exchange in progress (sasl.c), or NULL */
     char peer[64];
     uint64_t id;
     LIST_ENTRY(fe_conn) link;
@@ -97,7 +98,7 @@ struct fe_worker {
     struct event_base *base;
     fe_route *route;
     fe_stats *stats;
-    void *tls_ctx;            /* SSL_CTX*, shared read-only */
+    void *tls_ctx;            /* fe_tls* (tls.h): the current SSL_CTX, swapped on SIGHUP */
     LIST_HEAD(, fe_conn) conns;
     uint64_t next_conn_id;
     /* new connections handed over by the acceptor thread */

@@ -27,6 +27,27 @@ typedef struct fe_policy {
     unsigned rights;       /* fe_right bits */
 } fe_policy;
 
+/* SCRAM users (scram.h): the stored credential per mechanism, RFC 5802. */
+#define FE_MAX_SCRAM_USERS 64
+#define FE_SCRAM_MAX_SALT 64
+#define FE_SCRAM_MAX_KEY 64    /* SHA-512 digest */
+enum fe_scram_mech { FE_SCRAM_SHA_256 = 0, FE_SCRAM_SHA_512 = 1, FE_SCRAM_MECHS = 2 };
+
+typedef struct fe_scram_cred {
+    bool set;              /* this user may use this mechanism */
+    uint8_t salt[FE_SCRAM_MAX_SALT];
+    size_t salt_len;
+    uint32_t iterations;
+    uint8_t stored_key[FE_SCRAM_MAX_KEY];  /* H(ClientKey), hash length bytes */
+    uint8_t server_key[FE_SCRAM_MAX_KEY];
+} fe_scram_cred;
+
+typedef struct fe_scram_user {
+    char name[128];        /* the SCRAM username (unescaped); the principal */
+    unsigned rights;       /* fe_right bits */
+    fe_scram_cred cred[FE_SCRAM_MECHS];
+} fe_scram_user;
+
 typedef struct fe_config {
     int32_t node_id;
     char controller[256];
@@ -37,6 +58,7 @@ typedef struct fe_config {
     fe_policy policies[FE_MAX_POLICIES];
     int n_policies;
     char stats_listen[256];     /* empty: no stats endpoint */
+    char stats_token[256];      /* non-empty: /stats and /metrics need "Bearer <token>" */
     int workers;                /* 0: number of cores */
     size_t max_request_bytes;   /* hard cap on a request frame */
     size_t max_request_bytes_unauth; /* cap before SASL succeeds */
@@ -44,6 +66,9 @@ typedef struct fe_config {
     bool auto_create_topics;
     int request_timeout_ms;     /* RPC timeout for non-fetch calls */
     bool allow_sasl_plaintext;
+    fe_scram_user scram_users[FE_MAX_SCRAM_USERS];
+    int n_scram_users;
+    uint8_t scram_secret[32];   /* random per load: salts for unknown users */
 } fe_config;
 
 /** Load and validate @p path. On failure returns -errno and writes a

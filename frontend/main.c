@@ -16,6 +16,7 @@
 
 #include "fe_config.h"
 #include "log.h"
+#include "rpc.h"
 #include "netaddr.h"
 #include "stats_http.h"
 #include "tls.h"
@@ -59,6 +60,23 @@ static void on_signal(evutil_socket_t sig, short what, void *arg) {
     event_base_loopbreak(arg);
 }
 
+/* SIGHUP: reload the TLS certificate and key for new connections. */
+static void on_sighup(evutil_socket_t sig, short what, void *arg) {
+    (void)sig;
+    (void)what;
+    fe_tls *tls = arg;
+    char msg[1536];
+    if (!tls) {
+        LOG_INFO("main", "SIGHUP: no TLS listener, nothing to reload");
+        return;
+    }
+    int r = fe_tls_reload(tls, msg, sizeof msg);
+    if (r < 0)
+        LOG_ERROR("tls", "SIGHUP: keeping the current certificate: %s", msg);
+    else
+        LOG_INFO("tls", "SIGHUP: new connections use the reloaded certificate (%s)", msg);
+}
+
 static void usage(FILE *f) {
     fputs("usage: eddy-frontend --config FILE\n"
           "  Serves the Kafka protocol on the configured listeners and forwards\n"
@@ -68,6 +86,7 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
     const char *config_path = NULL;
+    rpc_malloc_tune();
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {0}};
     int o;
@@ -97,12 +116,15 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     evthread_use_pthreads();
 
-    void *tls_ctx = NULL;
-    for (int i = 0; i < conf.n_listeners; i++)
-        if (conf.listeners[i].tls && !tls_ctx && !(tls_ctx = fe_tls_ctx_new(&conf)))
+    fe_tls *tls = NULL;
+    for (int i = 0; i < conf.n_listeners; i++) {
+        if (conf.listeners[i].tls && !tls && fe_tls_new(&conf, &tls, err, sizeof err) < 0) {
+            fprintf(stderr, "eddy-frontend: %s\n", err);
             return 1;
+        }
+    }
 
-    fe_workers *workers = fe_workers_start(&conf, tls_ctx, conf.workers);
+    fe_workers *workers = fe_workers_start(&conf, tls, conf.workers);
     if (!workers)
         return 1;
 
@@ -147,8 +169,10 @@ int main(int argc, char **argv) {
     }
     struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, base);
     struct event *sigint = evsignal_new(base, SIGINT, on_signal, base);
+    struct event *sighup = evsignal_new(base, SIGHUP, on_sighup, tls);
     event_add(sigterm, NULL);
     event_add(sigint, NULL);
+    event_add(sighup, NULL);
 
     event_base_dispatch(base);
 
@@ -158,9 +182,9 @@ int main(int argc, char **argv) {
     fe_workers_stop(workers);
     event_free(sigterm);
     event_free(sigint);
+    event_free(sighup);
     event_base_free(base);
-    if (tls_ctx)
-        fe_tls_ctx_free(tls_ctx);
+    fe_tls_free(&tls);
     LOG_INFO("main", "stopped");
     return 0;
 }

@@ -1,5 +1,6 @@
 /* sasl.c — SaslHandshake, SaslAuthenticate and the raw token after a v0
- * handshake: SASL PLAIN with Event Hubs credentials (sas.h).
+ * handshake: SASL PLAIN with Event Hubs credentials (sas.h), and SCRAM-SHA-256
+ * / SCRAM-SHA-512 for the configured scram_users (scram.h).
  *
  * States of a connection on a SASL listener (KIP-43, KIP-152, KIP-368):
  *   not authenticated --Handshake v1--> sasl_mechanism_ok --Authenticate--> authenticated
@@ -9,7 +10,13 @@
  * A failed authentication answers (or, for raw tokens, does not) and closes
  * the connection, as Kafka does. On a listener without SASL both requests
  * get ILLEGAL_SASL_STATE and the connection stays open (Kafka's KafkaApis
- * handleSaslHandshakeRequest / handleSaslAuthenticateRequest). */
+ * handleSaslHandshakeRequest / handleSaslAuthenticateRequest).
+ *
+ * SCRAM takes two rounds: the handshake creates c->scram; the first
+ * SaslAuthenticate (or raw token) carries client-first and gets
+ * server-first, keeping the connection in sasl_mechanism_ok (or
+ * sasl_handshake_v0); the second carries client-final and gets server-final.
+ * The exchange is freed when it ends, fails, or the connection goes. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,14 +27,35 @@
 #include "kafka_saslhandshake.h"
 #include "log.h"
 #include "sas.h"
+#include "scram.h"
 #include "stats.h"
 
 #define MECH_PLAIN "PLAIN"
 
+/* True when some SCRAM user may use @p mech. */
+static bool scram_offered(const fe_config *conf, int mech) {
+    for (int i = 0; i < conf->n_scram_users; i++)
+        if (conf->scram_users[i].cred[mech].set)
+            return true;
+    return false;
+}
+
+/* The mechanisms this config offers, in preference order. */
+static int32_t offered_mechanisms(const fe_config *conf, kafka_str out[1 + FE_SCRAM_MECHS]) {
+    int32_t n = 0;
+    if (conf->n_policies > 0)
+        out[n++] = (kafka_str){MECH_PLAIN, (int32_t)strlen(MECH_PLAIN)};
+    for (int m = FE_SCRAM_MECHS - 1; m >= 0; m--)
+        if (scram_offered(conf, m))
+            out[n++] = (kafka_str){fe_scram_mech_name(m), (int32_t)strlen(fe_scram_mech_name(m))};
+    return n;
+}
+
 static void handshake_answer(fe_req *req, int16_t error_code, bool list, bool close) {
-    kafka_str mechs[] = {{MECH_PLAIN, (int32_t)strlen(MECH_PLAIN)}};
+    kafka_str mechs[1 + FE_SCRAM_MECHS];
+    int32_t n = offered_mechanisms(req->worker->conf, mechs);
     kafka_saslhandshake_resp resp = {
-        .error_code = error_code, .mechanisms = mechs, .n_mechanisms = list ? 1 : 0};
+        .error_code = error_code, .mechanisms = mechs, .n_mechanisms = list ? n : 0};
     kafka_writer w;
     fe_resp_begin(req, &w);
     kafka_saslhandshake_resp_encode(&w, req->hdr.api_version, &resp);
@@ -60,17 +88,47 @@ void fe_api_sasl_handshake(fe_req *req) {
         handshake_answer(req, KAFKA_ERR_ILLEGAL_SASL_STATE, false, false);
         return;
     }
-    if (!kafka_str_eq(in.mechanism, MECH_PLAIN)) {
+    const fe_config *conf = req->worker->conf;
+    int scram = in.mechanism.len > 0
+                    ? fe_scram_mech_by_name(in.mechanism.ptr, (size_t)in.mechanism.len)
+                    : -1;
+    bool plain = conf->n_policies > 0 && kafka_str_eq(in.mechanism, MECH_PLAIN);
+    if (!plain && (scram < 0 || !scram_offered(conf, scram))) {
         LOG_INFO("sasl", "%s: closing: unsupported SASL mechanism", c->peer);
         fe_stats_auth_failure(req->worker->stats);
         handshake_answer(req, KAFKA_ERR_UNSUPPORTED_SASL_MECHANISM, true, true);
         return;
+    }
+    fe_scram_free(&c->scram);
+    if (!plain) {
+        int r = fe_scram_new(scram, NULL, &c->scram);
+        if (r < 0) {
+            eddy_log_err(r, "sasl", "%s: cannot start a SCRAM exchange", c->peer);
+            fe_req_fail(req, "cannot start a SCRAM exchange");
+            return;
+        }
     }
     if (req->hdr.api_version == 0)
         c->sasl_handshake_v0 = true;
     else
         c->sasl_mechanism_ok = true;
     handshake_answer(req, KAFKA_ERR_NONE, true, false);
+}
+
+/* Make @p principal with @p rights the connection's identity. */
+static int apply_identity(fe_conn *c, const char *principal, unsigned rights,
+                          const char *entity_path, int64_t expiry_ms, const char **why) {
+    if (c->authenticated && strcmp(c->principal, principal) != 0) {
+        /* KIP-368: re-authentication may not change the principal */
+        *why = "re-authentication must use the same principal";
+        return -EPERM;
+    }
+    c->authenticated = true;
+    c->rights = rights;
+    snprintf(c->principal, sizeof c->principal, "%s", principal);
+    snprintf(c->entity_path, sizeof c->entity_path, "%s", entity_path);
+    c->session_expiry_ms = expiry_ms;
+    return 0;
 }
 
 /* Check a PLAIN message and, on success, apply it to the connection.
@@ -80,17 +138,37 @@ static int authenticate(fe_conn *c, const kafka_bytes *msg, int64_t now_ms, cons
     int r = fe_sas_verify_plain(c->worker->conf, msg->ptr, (size_t)msg->len, now_ms, &id, why);
     if (r < 0)
         return r;
-    if (c->authenticated && strcmp(c->principal, id.policy->name) != 0) {
-        /* KIP-368: re-authentication may not change the principal */
-        *why = "re-authentication must use the same policy";
-        return -EPERM;
+    bool first = !c->authenticated;
+    r = apply_identity(c, id.policy->name, id.policy->rights, id.entity_path, id.expiry_ms, why);
+    if (r == 0 && first && !c->closed)
+        fe_stats_conn_authenticated(c->worker->stats, id.policy);
+    return r;
+}
+
+/* One SCRAM step: client-first or client-final in @p msg, the server's
+ * answer into @p out. *@p more is true when another client message is due.
+ * The exchange is freed once it ends or fails. */
+static int scram_step(fe_conn *c, const kafka_bytes *msg, char *out, size_t *out_len,
+                      bool *more, const char **why) {
+    int r;
+    *more = false;
+    if (msg->len < 0) {
+        *why = "missing SCRAM message";
+        r = -EINVAL;
+    } else if (fe_scram_step(c->scram) == 0) {
+        r = fe_scram_client_first(c->scram, c->worker->conf, msg->ptr, (size_t)msg->len, out,
+                                  FE_SCRAM_MAX_SERVER_MSG, out_len, why);
+        *more = r == 0;
+    } else {
+        const fe_scram_user *u = NULL;
+        r = fe_scram_client_final(c->scram, msg->ptr, (size_t)msg->len, out,
+                                  FE_SCRAM_MAX_SERVER_MSG, out_len, &u, why);
+        if (r == 0)
+            r = apply_identity(c, u->name, u->rights, "", 0, why);
     }
-    c->authenticated = true;
-    c->rights = id.policy->rights;
-    snprintf(c->principal, sizeof c->principal, "%s", id.policy->name);
-    snprintf(c->entity_path, sizeof c->entity_path, "%s", id.entity_path);
-    c->session_expiry_ms = id.expiry_ms;
-    return 0;
+    if (!*more)
+        fe_scram_free(&c->scram);
+    return r;
 }
 
 static void log_failure(fe_conn *c, int r, const char *why) {
@@ -99,11 +177,12 @@ static void log_failure(fe_conn *c, int r, const char *why) {
 }
 
 static void authenticate_answer(fe_req *req, int16_t error_code, const char *msg,
-                                int64_t lifetime_ms, bool close) {
+                                const char *auth, size_t auth_len, int64_t lifetime_ms,
+                                bool close) {
     kafka_saslauthenticate_resp resp = {
         .error_code = error_code,
         .error_message = msg ? (kafka_str){msg, (int32_t)strlen(msg)} : (kafka_str){NULL, -1},
-        .auth_bytes = {(const uint8_t *)"", 0},
+        .auth_bytes = {(const uint8_t *)(auth ? auth : ""), (int32_t)auth_len},
         .session_lifetime_ms = lifetime_ms,
     };
     kafka_writer w;
@@ -126,31 +205,45 @@ void fe_api_sasl_authenticate(fe_req *req) {
         /* Kafka's answer once authenticated (or without SASL): no close */
         authenticate_answer(req, KAFKA_ERR_ILLEGAL_SASL_STATE,
                             "SaslAuthenticate request received after successful authentication",
-                            0, false);
+                            NULL, 0, 0, false);
         return;
     }
     if (!c->sasl_mechanism_ok) {
         LOG_INFO("sasl", "%s: closing: SaslAuthenticate before SaslHandshake", c->peer);
         authenticate_answer(req, KAFKA_ERR_ILLEGAL_SASL_STATE,
-                            "SaslAuthenticate request received before SaslHandshake", 0, true);
+                            "SaslAuthenticate request received before SaslHandshake", NULL, 0, 0,
+                            true);
         return;
     }
     c->sasl_mechanism_ok = false;
     const char *why = "authentication failed";
     int64_t now = fe_wall_ms();
-    int r = in.auth_bytes.len < 0 ? -EINVAL : authenticate(c, &in.auth_bytes, now, &why);
+    char out[FE_SCRAM_MAX_SERVER_MSG];
+    size_t out_len = 0;
+    bool more = false;
+    int r;
+    if (c->scram)
+        r = scram_step(c, &in.auth_bytes, out, &out_len, &more, &why);
+    else
+        r = in.auth_bytes.len < 0 ? -EINVAL : authenticate(c, &in.auth_bytes, now, &why);
     if (r < 0) {
         fe_stats_auth_failure(req->worker->stats);
         log_failure(c, r, why);
         char msg[192];
         snprintf(msg, sizeof msg, "Authentication failed: %s", why);
-        authenticate_answer(req, KAFKA_ERR_SASL_AUTHENTICATION_FAILED, msg, 0, true);
+        authenticate_answer(req, KAFKA_ERR_SASL_AUTHENTICATION_FAILED, msg, NULL, 0, 0, true);
+        return;
+    }
+    if (more) {
+        /* server-first sent: client-final comes in the next SaslAuthenticate */
+        c->sasl_mechanism_ok = true;
+        authenticate_answer(req, KAFKA_ERR_NONE, NULL, out, out_len, 0, false);
         return;
     }
     int64_t lifetime = c->session_expiry_ms ? c->session_expiry_ms - now : 0;
     LOG_DEBUG("sasl", "%s: authenticated as %s%s%s", c->peer, c->principal,
               c->entity_path[0] ? " scoped to " : "", c->entity_path);
-    authenticate_answer(req, KAFKA_ERR_NONE, NULL, lifetime, false);
+    authenticate_answer(req, KAFKA_ERR_NONE, NULL, out, out_len, lifetime, false);
 }
 
 void fe_api_sasl_raw(fe_req *req) {
@@ -161,19 +254,27 @@ void fe_api_sasl_raw(fe_req *req) {
     req->hdr.api_version = 0;
     kafka_bytes tok = {req->frame->data, (int32_t)req->frame->len};
     const char *why = "authentication failed";
-    int r = authenticate(c, &tok, fe_wall_ms(), &why);
+    char out[FE_SCRAM_MAX_SERVER_MSG];
+    size_t out_len = 0;
+    bool more = false;
+    bool scram = c->scram != NULL;
+    int r = scram ? scram_step(c, &tok, out, &out_len, &more, &why)
+                  : authenticate(c, &tok, fe_wall_ms(), &why);
     if (r < 0) {
         /* Kafka closes without an answer when a raw v0 token fails */
         fe_stats_auth_failure(req->worker->stats);
         char reason[192];
-        snprintf(reason, sizeof reason, "SASL PLAIN (v0) authentication failed: %s (%s)", why,
-                 strerror(-r));
+        snprintf(reason, sizeof reason, "SASL %s (v0) authentication failed: %s (%s)",
+                 scram ? "SCRAM" : "PLAIN", why, strerror(-r));
         fe_req_fail(req, reason); /* logs it, once */
         return;
     }
-    /* the answer is a raw, length-prefixed, empty server token */
+    /* server-first sent: client-final is the next raw token */
+    c->sasl_handshake_v0 = more;
+    /* the answer is a raw, length-prefixed server token (empty for PLAIN) */
     kafka_writer w;
     kw_init(&w);
-    (void)kw_reserve_i32(&w); /* fe_req_finish patches it to 0 */
+    (void)kw_reserve_i32(&w); /* fe_req_finish patches in the length */
+    kw_raw(&w, out, out_len);
     fe_req_finish(req, &w);
 }

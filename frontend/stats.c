@@ -53,3 +53,20 @@ void fe_stats_request_error(fe_stats *s, int16_t api_key) {
     if (api_key >= 0 && api_key < KAFKA_API_KEY_MAX)
         BUMP(s->api[api_key].errors, 1);
 }
+
+void fe_stats_conn_authenticated(fe_stats *s, const fe_policy *p) {
+    ptrdiff_t i = p - s->conf->policies;
+    if (i < 0 || i >= s->conf->n_policies)
+        return;
+    BUMP(s->policy_open[i], 1);
+    BUMP(s->policy_total[i], 1);
+}
+
+void fe_stats_conn_policy_closed(fe_stats *s, const char *principal) {
+    for (int i = 0; i < s->conf->n_policies; i++) {
+        if (!strcmp(s->conf->policies[i].name, principal)) {
+            BUMP(s->policy_open[i], -1);
+            return;
+        }
+    }
+}

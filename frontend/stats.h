@@ -32,6 +32,10 @@ struct fe_stats {
     _Atomic uint64_t glitches;      /* malformed input, refused frames */
     _Atomic uint64_t auth_failures;
     fe_api_stats api[KAFKA_API_KEY_MAX];
+    /* SASL connections by the policy they authenticated with (index into
+     * conf->policies): open now, and authenticated since start */
+    _Atomic int64_t policy_open[FE_MAX_POLICIES];
+    _Atomic uint64_t policy_total[FE_MAX_POLICIES];
     const fe_config *conf;
 };
 
@@ -48,5 +52,10 @@ void fe_stats_glitch(fe_stats *s);
 void fe_stats_auth_failure(fe_stats *s);
 void fe_stats_request_done(fe_stats *s, int16_t api_key, uint64_t took_ns);
 void fe_stats_request_error(fe_stats *s, int16_t api_key);
+/** A SASL connection authenticated (first time) with policy @p p (an entry
+ *  of conf->policies). */
+void fe_stats_conn_authenticated(fe_stats *s, const fe_policy *p);
+/** An authenticated SASL connection of policy @p principal closed. */
+void fe_stats_conn_policy_closed(fe_stats *s, const char *principal);
 
 #endif

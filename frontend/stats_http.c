@@ -72,12 +72,16 @@ typedef struct fe_counters {
     int64_t connections_open[FE_MAX_LISTENERS];
     uint64_t bytes_in, bytes_out, records_in, records_out, glitches, auth_failures;
     api_ctr api[KAFKA_API_KEY_MAX];
+    int64_t policy_open[FE_MAX_POLICIES];
+    uint64_t policy_total[FE_MAX_POLICIES];
+    uint64_t at_ns;              /* when summed */
 } fe_counters;
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
 static void counters_sum(fe_workers *ws, fe_counters *c) {
     memset(c, 0, sizeof *c);
+    c->at_ns = fe_now_ns();
     int n = fe_workers_count(ws);
     for (int i = 0; i < n; i++) {
         fe_stats *s = fe_workers_get(ws, i)->stats;
@@ -92,6 +96,10 @@ static void counters_sum(fe_workers *ws, fe_counters *c) {
         c->records_out += LOAD(s->records_out);
         c->glitches += LOAD(s->glitches);
         c->auth_failures += LOAD(s->auth_failures);
+        for (int p = 0; p < FE_MAX_POLICIES; p++) {
+            c->policy_open[p] += LOAD(s->policy_open[p]);
+            c->policy_total[p] += LOAD(s->policy_total[p]);
+        }
         for (int k = 0; k < KAFKA_API_KEY_MAX; k++) {
             fe_api_stats *a = &s->api[k];
             api_ctr *o = &c->api[k];
@@ -127,6 +135,48 @@ static uint64_t lat_quantile(const api_ctr *a, double q) {
     return bucket_upper_us(FE_LAT_BUCKETS - 1);
 }
 
+/* ---- rates: periodic snapshots of the traffic counters --------------------------- */
+
+#define TICK_MS 1000            /* snapshots and RTT probes */
+#define RATE_WINDOW_S 10        /* rates over the last 10 s */
+#define RATE_SNAPS (RATE_WINDOW_S + 2)
+
+typedef struct traffic {
+    uint64_t at_ns;
+    uint64_t bytes_in, bytes_out, records_in, records_out;
+} traffic;
+
+static void traffic_now(fe_workers *ws, traffic *t) {
+    memset(t, 0, sizeof *t);
+    t->at_ns = fe_now_ns();
+    int n = fe_workers_count(ws);
+    for (int i = 0; i < n; i++) {
+        fe_stats *s = fe_workers_get(ws, i)->stats;
+        if (!s)
+            continue;
+        t->bytes_in += LOAD(s->bytes_in);
+        t->bytes_out += LOAD(s->bytes_out);
+        t->records_in += LOAD(s->records_in);
+        t->records_out += LOAD(s->records_out);
+    }
+}
+
+/* ---- RPC round trips per broker ------------------------------------------------------ */
+
+#define RTT_SAMPLES 256         /* newest round trips kept per broker */
+#define PROBE_TIMEOUT_MS 2000
+
+/* One broker's round-trip samples (microseconds, a ring) and its probe: an
+ * empty LIST_OFFSETS sent every TICK_MS on worker 0's connection. */
+typedef struct rtt_ent {
+    struct fe_stats_http *s;
+    int32_t broker_id;
+    uint32_t n, pos;
+    uint32_t us[RTT_SAMPLES];
+    rpc_client *probe_client;    /* NULL when no probe is in flight */
+    uint64_t probe_id, probe_sent_ns;
+} rtt_ent;
+
 /* ---- the endpoint ------------------------------------------------------------ */
 
 typedef struct scrape scrape;
@@ -140,6 +190,11 @@ struct fe_stats_http {
     uint64_t started_ns;
     LIST_HEAD(, scrape) scrapes; /* in flight; worker 0 only */
     int n_scrapes;
+    struct event *tick;          /* worker 0: traffic snapshots, RTT probes */
+    traffic snaps[RATE_SNAPS];   /* ring, newest at snap_pos - 1 */
+    int snap_pos, n_snaps;
+    rtt_ent **rtt;               /* per broker seen; worker 0 only */
+    size_t n_rtt;
     /* a task run on worker 0 by start/stop */
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -156,6 +211,8 @@ typedef struct scrape_call {
     int32_t broker_id;
     size_t n;                    /* partitions asked (2 entries each) */
     json_t **parts;              /* borrowed: partition objects inside sc->doc */
+    json_t *jb;                  /* borrowed: the broker object inside sc->doc */
+    uint64_t sent_ns;
 } scrape_call;
 
 /* Groups: one coordinator per broker owning partitions of __consumer_offsets.
@@ -211,6 +268,106 @@ static void reply_text(struct evhttp_request *req, int code, const char *reason,
     evbuffer_free(b);
 }
 
+/* ---- RTT samples and traffic rates (worker 0) ----------------------------------- */
+
+/* The entry of broker @p id; with @p create a new one when missing (NULL on
+ * OOM or when absent). */
+static rtt_ent *rtt_find(fe_stats_http *s, int32_t id, bool create) {
+    for (size_t i = 0; i < s->n_rtt; i++)
+        if (s->rtt[i]->broker_id == id)
+            return s->rtt[i];
+    if (!create)
+        return NULL;
+    rtt_ent **na = realloc(s->rtt, (s->n_rtt + 1) * sizeof *na);
+    if (!na)
+        return NULL;
+    s->rtt = na;
+    rtt_ent *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->s = s;
+    e->broker_id = id;
+    s->rtt[s->n_rtt++] = e;
+    return e;
+}
+
+static void rtt_record(fe_stats_http *s, int32_t id, uint64_t sent_ns) {
+    rtt_ent *e = rtt_find(s, id, true);
+    if (!e)
+        return;
+    uint64_t us = (fe_now_ns() - sent_ns) / 1000u;
+    e->us[e->pos] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+    e->pos = (e->pos + 1) % RTT_SAMPLES;
+    if (e->n < RTT_SAMPLES)
+        e->n++;
+}
+
+static int u32_cmp(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* p50 and p99 (nearest rank) of broker @p id's samples; false when none. */
+static bool rtt_quantiles(fe_stats_http *s, int32_t id, uint32_t *p50, uint32_t *p99,
+                          uint32_t *n) {
+    rtt_ent *e = rtt_find(s, id, false);
+    if (!e || !e->n)
+        return false;
+    uint32_t v[RTT_SAMPLES];
+    memcpy(v, e->us, e->n * sizeof v[0]);
+    qsort(v, e->n, sizeof v[0], u32_cmp);
+    uint32_t r50 = (uint32_t)ceil(0.50 * e->n), r99 = (uint32_t)ceil(0.99 * e->n);
+    *p50 = v[(r50 ? r50 : 1) - 1];
+    *p99 = v[(r99 ? r99 : 1) - 1];
+    *n = e->n;
+    return true;
+}
+
+static json_t *rtt_json(fe_stats_http *s, int32_t id) {
+    uint32_t p50, p99, n;
+    if (!rtt_quantiles(s, id, &p50, &p99, &n))
+        return json_null();
+    return json_pack("{s:I, s:I, s:I}", "p50", (json_int_t)p50, "p99", (json_int_t)p99,
+                     "samples", (json_int_t)n);
+}
+
+/* The snapshot to compute rates against: the oldest at most RATE_WINDOW_S
+ * (plus half a tick) before @p now_ns, else the newest. NULL when none. */
+static const traffic *rate_base(const fe_stats_http *s, uint64_t now_ns) {
+    const traffic *best = NULL;
+    for (int k = 0; k < s->n_snaps; k++) {
+        /* from the oldest to the newest */
+        const traffic *t = &s->snaps[(s->snap_pos - s->n_snaps + k + RATE_SNAPS) % RATE_SNAPS];
+        if (t->at_ns >= now_ns)
+            break;
+        best = t;
+        if (now_ns - t->at_ns <= (uint64_t)RATE_WINDOW_S * 1000000000u + TICK_MS * 500000u)
+            break;
+    }
+    return best;
+}
+
+static double per_s(uint64_t now, uint64_t then, double dt) {
+    return now >= then ? (double)(now - then) / dt : 0.0;
+}
+
+typedef struct rates {
+    double window_s, bytes_in, bytes_out, records_in, records_out;
+} rates;
+
+static bool rates_get(const fe_stats_http *s, const fe_counters *c, rates *r) {
+    const traffic *t = rate_base(s, c->at_ns);
+    if (!t || c->at_ns - t->at_ns < 1000000u)
+        return false;
+    double dt = (double)(c->at_ns - t->at_ns) / 1e9;
+    r->window_s = dt;
+    r->bytes_in = per_s(c->bytes_in, t->bytes_in, dt);
+    r->bytes_out = per_s(c->bytes_out, t->bytes_out, dt);
+    r->records_in = per_s(c->records_in, t->records_in, dt);
+    r->records_out = per_s(c->records_out, t->records_out, dt);
+    return true;
+}
+
 /* ---- rendering: JSON ---------------------------------------------------------- */
 
 static json_t *frontend_json(const fe_stats_http *s, const fe_counters *c) {
@@ -255,6 +412,21 @@ static json_t *frontend_json(const fe_stats_http *s, const fe_counters *c) {
     json_object_set_new(fe, "auth_failures", json_integer((json_int_t)c->auth_failures));
     json_object_set_new(fe, "uptime_s",
                         json_integer((json_int_t)((fe_now_ns() - s->started_ns) / 1000000000u)));
+    json_t *pol = json_object();
+    for (int p = 0; pol && p < s->conf->n_policies && p < FE_MAX_POLICIES; p++)
+        json_object_set_new(pol, s->conf->policies[p].name,
+                            json_pack("{s:I, s:I}", "open", (json_int_t)c->policy_open[p],
+                                      "total", (json_int_t)c->policy_total[p]));
+    json_object_set_new(fe, "connections_by_policy", pol ? pol : json_object());
+    rates r;
+    if (rates_get(s, c, &r))
+        json_object_set_new(fe, "rates",
+                            json_pack("{s:f, s:f, s:f, s:f, s:f}", "window_s", r.window_s,
+                                      "bytes_in_per_s", r.bytes_in, "bytes_out_per_s",
+                                      r.bytes_out, "records_in_per_s", r.records_in,
+                                      "records_out_per_s", r.records_out));
+    else
+        json_object_set_new(fe, "rates", json_null());
     return fe;
 }
 
@@ -405,6 +577,31 @@ static int render_prom(scrape *sc, struct evbuffer *o) {
     prom_scalar(o, "eddy_frontend_auth_failures_total", "counter",
                 "Failed SASL authentications.", c->auth_failures);
     prom_latency(o, c);
+    prom_head(o, "eddy_frontend_policy_connections_open", "gauge",
+              "SASL connections open now, by the policy they authenticated with.");
+    for (int p = 0; p < conf->n_policies && p < FE_MAX_POLICIES; p++) {
+        evbuffer_add_printf(o, "eddy_frontend_policy_connections_open{policy=\"");
+        prom_label(o, conf->policies[p].name);
+        evbuffer_add_printf(o, "\"} %" PRId64 "\n", c->policy_open[p]);
+    }
+    prom_head(o, "eddy_frontend_policy_connections_total", "counter",
+              "SASL connections authenticated since start, by policy.");
+    for (int p = 0; p < conf->n_policies && p < FE_MAX_POLICIES; p++) {
+        evbuffer_add_printf(o, "eddy_frontend_policy_connections_total{policy=\"");
+        prom_label(o, conf->policies[p].name);
+        evbuffer_add_printf(o, "\"} %" PRIu64 "\n", c->policy_total[p]);
+    }
+    rates r;
+    if (rates_get(sc->s, c, &r)) {
+        static const char *rn[] = {"bytes_in", "bytes_out", "records_in", "records_out"};
+        double rv[] = {r.bytes_in, r.bytes_out, r.records_in, r.records_out};
+        for (int k = 0; k < 4; k++) {
+            char name[96];
+            snprintf(name, sizeof name, "eddy_frontend_%s_per_second", rn[k]);
+            prom_head(o, name, "gauge", "Rate over the last 10 seconds (per second).");
+            evbuffer_add_printf(o, "%s %.3f\n", name, rv[k]);
+        }
+    }
 
     json_t *brokers = json_object_get(sc->doc, "brokers");
     size_t i;
@@ -423,7 +620,41 @@ static int render_prom(scrape *sc, struct evbuffer *o) {
                             json_integer_value(json_object_get(b, "id")),
                             json_integer_value(json_object_get(b, "partitions")));
     }
+    static const struct {
+        const char *field, *name, *help;
+    } lm[] = {
+        {"map_size", "eddy_broker_lmdb_map_size_bytes", "LMDB map size of the broker."},
+        {"used_bytes", "eddy_broker_lmdb_used_bytes", "LMDB bytes in use (pages x page size)."},
+        {"used_pages", "eddy_broker_lmdb_used_pages", "LMDB pages in use."},
+        {"page_size", "eddy_broker_lmdb_page_size_bytes", "LMDB page size."},
+        {"max_readers", "eddy_broker_lmdb_max_readers", "LMDB reader slots."},
+        {"num_readers", "eddy_broker_lmdb_readers", "LMDB reader slots in use."},
+    };
+    for (size_t k = 0; k < sizeof lm / sizeof lm[0]; k++) {
+        prom_head(o, lm[k].name, "gauge", lm[k].help);
+        json_array_foreach(brokers, i, b) {
+            json_t *v = json_object_get(json_object_get(b, "lmdb"), lm[k].field);
+            if (json_is_integer(v))
+                evbuffer_add_printf(o, "%s{id=\"%" JSON_INTEGER_FORMAT "\"} %" JSON_INTEGER_FORMAT
+                                       "\n",
+                                    lm[k].name, json_integer_value(json_object_get(b, "id")),
+                                    json_integer_value(v));
+        }
+    }
+    prom_head(o, "eddy_broker_rpc_rtt_microseconds", "gauge",
+              "RPC round trip from the frontend to the broker, quantiles of the recent samples.");
+    json_array_foreach(brokers, i, b) {
+        json_t *rt = json_object_get(b, "rpc_rtt_us");
+        static const char *qn[][2] = {{"0.5", "p50"}, {"0.99", "p99"}};
+        for (int k = 0; json_is_object(rt) && k < 2; k++)
+            evbuffer_add_printf(o, "eddy_broker_rpc_rtt_microseconds{id=\"%" JSON_INTEGER_FORMAT
+                                   "\",quantile=\"%s\"} %" JSON_INTEGER_FORMAT "\n",
+                                json_integer_value(json_object_get(b, "id")), qn[k][0],
+                                json_integer_value(json_object_get(rt, qn[k][1])));
+    }
     json_t *topics = json_object_get(sc->doc, "topics");
+    prom_partitions(o, topics, "eddy_partition_size_bytes", "size_bytes",
+                    "Record batch bytes stored for the partition on its broker.");
     prom_partitions(o, topics, "eddy_partition_high_watermark", "high_watermark",
                     "Offset of the next record to be written to the partition.");
     prom_partitions(o, topics, "eddy_partition_log_start_offset", "log_start_offset",
@@ -498,7 +729,8 @@ static void scrape_free(scrape *sc) {
 
 /* Mark every partition of @p c unknown, with @p error. */
 static void mark_parts(scrape_call *c, const char *error) {
-    c->sc->stale = true;
+    if (c->n) /* a broker owning nothing was asked for its LMDB figures only */
+        c->sc->stale = true;
     for (size_t i = 0; i < c->n; i++)
         json_object_set_new(c->parts[i], "error", json_string(error));
 }
@@ -551,8 +783,20 @@ static void on_offsets(int err, rpc_frame *reply, void *arg) {
     } else if (reply->hdr->status != EDDY__STATUS__OK) {
         mark_parts(c, status_name(reply->hdr->status));
     } else {
+        rtt_record(sc->s, c->broker_id, c->sent_ns);
         Eddy__ListOffsetsResponse *resp = (Eddy__ListOffsetsResponse *)rpc_frame_unpack_body(
             reply, &eddy__list_offsets_response__descriptor);
+        if (resp && resp->store && c->jb) {
+            const Eddy__StoreStats *st = resp->store;
+            json_object_set_new(
+                c->jb, "lmdb",
+                json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "map_size", (json_int_t)st->map_size,
+                          "page_size", (json_int_t)st->page_size, "used_pages",
+                          (json_int_t)st->used_pages, "used_bytes",
+                          (json_int_t)(st->used_pages * st->page_size), "max_readers",
+                          (json_int_t)st->max_readers, "num_readers",
+                          (json_int_t)st->num_readers));
+        }
         if (!resp || resp->n_partitions != 2 * c->n) {
             mark_parts(c, "malformed reply");
         } else {
@@ -571,6 +815,8 @@ static void on_offsets(int err, rpc_frame *reply, void *arg) {
                                     json_integer((json_int_t)ls->offset));
                 json_object_set_new(c->parts[i], "high_watermark",
                                     json_integer((json_int_t)hw->offset));
+                json_object_set_new(c->parts[i], "size_bytes",
+                                    json_integer((json_int_t)hw->size_bytes));
             }
         }
         if (resp)
@@ -1113,14 +1359,16 @@ static int scrape_build(scrape *sc) {
         for (size_t ti = 0; ti < map->n_topics; ti++)
             for (size_t pi = 0; pi < map->topics[ti]->n_partitions; pi++)
                 count += map->topics[ti]->partitions[pi]->broker_id == b->id;
-        json_t *jb = json_pack("{s:i, s:s, s:b, s:I}", "id", (int)b->id, "address",
+        json_t *jb = json_pack("{s:i, s:s, s:b, s:I, s:n, s:o}", "id", (int)b->id, "address",
                                b->address ? b->address : "", "alive", (int)b->alive,
-                               "partitions", (json_int_t)count);
+                               "partitions", (json_int_t)count, "lmdb", "rpc_rtt_us",
+                               rtt_json(sc->s, b->id));
         if (!jb || json_array_append_new(brokers, jb) < 0)
             return -ENOMEM;
         sc->n_calls = bi + 1; /* scrape_free frees what was built so far */
         sc->calls[bi].sc = sc;
         sc->calls[bi].broker_id = b->id;
+        sc->calls[bi].jb = jb;
         sc->calls[bi].parts = calloc(count ? count : 1, sizeof(json_t *));
         if (!sc->calls[bi].parts)
             return -ENOMEM;
@@ -1134,9 +1382,9 @@ static int scrape_build(scrape *sc) {
             return -ENOMEM;
         for (size_t pi = 0; pi < t->n_partitions; pi++) {
             const Eddy__PartitionPlacement *pl = t->partitions[pi];
-            json_t *jp = json_pack("{s:i, s:i, s:n, s:n}", "partition", (int)pl->partition,
+            json_t *jp = json_pack("{s:i, s:i, s:n, s:n, s:n}", "partition", (int)pl->partition,
                                    "broker", (int)pl->broker_id, "log_start_offset",
-                                   "high_watermark");
+                                   "high_watermark", "size_bytes");
             if (!jp || json_array_append_new(parts, jp) < 0)
                 return -ENOMEM;
             scrape_call *c = NULL;
@@ -1162,15 +1410,15 @@ static void scrape_send(scrape *sc) {
     for (size_t bi = 0; bi < sc->n_calls; bi++) {
         scrape_call *c = &sc->calls[bi];
         const Eddy__BrokerInfo *b = map->brokers[bi];
-        if (!c->n)
-            continue;
+        /* a broker owning no partition is still asked (an empty list), for
+         * its LMDB figures and a round-trip sample */
         rpc_client *client = b->alive ? fe_route_broker(route, b->id) : NULL;
         if (!client) {
             mark_parts(c, b->alive ? "no RPC client" : "broker not alive");
             continue;
         }
-        Eddy__ListOffsetsPartition *lp = calloc(2 * c->n, sizeof *lp);
-        Eddy__ListOffsetsPartition **lpp = calloc(2 * c->n, sizeof *lpp);
+        Eddy__ListOffsetsPartition *lp = calloc(2 * c->n + 1, sizeof *lp);
+        Eddy__ListOffsetsPartition **lpp = calloc(2 * c->n + 1, sizeof *lpp);
         if (!lp || !lpp) {
             free(lp);
             free(lpp);
@@ -1198,6 +1446,8 @@ static void scrape_send(scrape *sc) {
         Eddy__ListOffsetsRequest rq = EDDY__LIST_OFFSETS_REQUEST__INIT;
         rq.n_partitions = k;
         rq.partitions = lpp;
+        rq.with_store_stats = true;
+        c->sent_ns = fe_now_ns();
         uint64_t id = rpc_client_call(client, EDDY__METHOD__LIST_OFFSETS, fe_route_version(route),
                                       &rq.base, NULL, SCRAPE_TIMEOUT_MS, on_offsets, c);
         free(lp);
@@ -1251,7 +1501,74 @@ static void scrape_start(fe_stats_http *s, struct evhttp_request *req, enum scra
     evtimer_add(sc->timer, &tv);
 }
 
+/* ---- the 1 s tick: traffic snapshots and RTT probes ------------------------------- */
+
+static void on_probe(int err, rpc_frame *reply, void *arg) {
+    rtt_ent *e = arg;
+    e->probe_client = NULL;
+    e->probe_id = 0;
+    if (err == 0 && reply->hdr->status == EDDY__STATUS__OK)
+        rtt_record(e->s, e->broker_id, e->probe_sent_ns);
+}
+
+/* An empty LIST_OFFSETS to every alive broker of worker 0's map (one in
+ * flight per broker): the broker answers it at once, so its round trip is
+ * the connection's and the broker loop's latency. */
+static void probe_brokers(fe_stats_http *s) {
+    fe_route *route = s->w0->route;
+    if (!fe_route_ready(route))
+        return;
+    const Eddy__ClusterMap *map = fe_route_map(route);
+    for (size_t i = 0; i < map->n_brokers; i++) {
+        const Eddy__BrokerInfo *b = map->brokers[i];
+        if (!b->alive)
+            continue;
+        rtt_ent *e = rtt_find(s, b->id, true);
+        rpc_client *client = e && !e->probe_client ? fe_route_broker(route, b->id) : NULL;
+        if (!client)
+            continue;
+        Eddy__ListOffsetsRequest rq = EDDY__LIST_OFFSETS_REQUEST__INIT;
+        e->probe_sent_ns = fe_now_ns();
+        uint64_t id = rpc_client_call(client, EDDY__METHOD__LIST_OFFSETS, fe_route_version(route),
+                                      &rq.base, NULL, PROBE_TIMEOUT_MS, on_probe, e);
+        if (id) {
+            e->probe_client = client;
+            e->probe_id = id;
+        }
+    }
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    fe_stats_http *s = arg;
+    traffic_now(s->workers, &s->snaps[s->snap_pos]);
+    s->snap_pos = (s->snap_pos + 1) % RATE_SNAPS;
+    if (s->n_snaps < RATE_SNAPS)
+        s->n_snaps++;
+    probe_brokers(s);
+}
+
 /* ---- HTTP dispatch ---------------------------------------------------------------- */
+
+/* "Bearer <token>" with the configured token (compared in constant time
+ * with respect to where they differ); true when no token is configured. */
+static bool token_ok(const fe_stats_http *s, struct evhttp_request *req) {
+    const char *token = s->conf->stats_token;
+    if (!token[0])
+        return true;
+    const char *auth =
+        evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    static const char prefix[] = "Bearer ";
+    if (!auth || strncmp(auth, prefix, sizeof prefix - 1) != 0)
+        return false;
+    const char *given = auth + sizeof prefix - 1;
+    size_t tl = strlen(token), gl = strlen(given);
+    unsigned char diff = (unsigned char)(tl != gl);
+    for (size_t i = 0; i < tl; i++)
+        diff |= (unsigned char)(token[i] ^ (i < gl ? given[i] : 0));
+    return diff == 0;
+}
 
 static bool cluster_ready(fe_stats_http *s) {
     fe_route *route = s->w0->route;
@@ -1287,6 +1604,13 @@ static void on_request(struct evhttp_request *req, void *arg) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
         reply_text(req, HTTP_BADMETHOD, "Method Not Allowed", "text/plain",
                    "method not allowed\n");
+        return;
+    }
+    if ((p == P_STATS || p == P_METRICS) && !token_ok(s, req)) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+                          "Bearer realm=\"eddy-stats\"");
+        reply_text(req, 401, "Unauthorized", "text/plain",
+                   "a valid Authorization: Bearer token is required\n");
         return;
     }
     switch (p) {
@@ -1339,13 +1663,20 @@ static void on_setup(evutil_socket_t fd, short what, void *arg) {
     evhttp_set_max_body_size(s->http, 4096);
     evhttp_set_timeout(s->http, 30);
     evhttp_set_gencb(s->http, on_request, s);
-    if (!evhttp_accept_socket_with_handle(s->http, s->fd)) {
+    s->tick = event_new(s->w0->base, -1, EV_PERSIST, on_tick, s);
+    struct timeval tv = {TICK_MS / 1000, (TICK_MS % 1000) * 1000};
+    if (!s->tick || event_add(s->tick, &tv) < 0 ||
+        !evhttp_accept_socket_with_handle(s->http, s->fd)) {
         int e = errno ? -errno : -ENOMEM;
+        if (s->tick)
+            event_free(s->tick);
+        s->tick = NULL;
         evhttp_free(s->http);
         s->http = NULL;
         task_done(s, e);
         return;
     }
+    on_tick(-1, 0, s); /* the first snapshot: rates from the start */
     task_done(s, 0);
 }
 
@@ -1360,6 +1691,17 @@ static void on_teardown(evutil_socket_t fd, short what, void *arg) {
     }
     evhttp_free(s->http); /* closes the listening socket */
     s->http = NULL;
+    if (s->tick)
+        event_free(s->tick);
+    s->tick = NULL;
+    for (size_t i = 0; i < s->n_rtt; i++) {
+        if (s->rtt[i]->probe_client)
+            rpc_client_cancel(s->rtt[i]->probe_client, s->rtt[i]->probe_id);
+        free(s->rtt[i]);
+    }
+    free(s->rtt);
+    s->rtt = NULL;
+    s->n_rtt = 0;
     task_done(s, 0);
 }
 

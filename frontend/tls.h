@@ -1,17 +1,36 @@
 /* tls.h — TLS for client listeners (OpenSSL through libevent's
- * bufferevent_openssl). SSL_* details stay in tls.c. */
+ * bufferevent_openssl). SSL_* details stay in tls.c.
+ *
+ * An fe_tls holds the current server SSL_CTX. The main thread replaces it on
+ * SIGHUP (fe_tls_reload); worker threads take it for each NEW connection
+ * (fe_tls_bufferevent). Ownership: the fe_tls holds one reference on the
+ * current SSL_CTX; every SSL holds its own (SSL_new), so a connection keeps
+ * the context it started with, and a replaced context is freed by OpenSSL
+ * when its last connection goes. A short mutex covers "read the pointer and
+ * take a reference" against "swap the pointer and drop the old reference". */
 #ifndef EDDY_FE_TLS_H
 #define EDDY_FE_TLS_H
 
+#include <stddef.h>
+
 #include "fe.h"
 
-/** Build the server context from the configured certificate and key (TLS 1.2
- *  and 1.3 only). Returns NULL and logs the reason on failure. */
-void *fe_tls_ctx_new(const fe_config *conf);
-/** Reload certificate and key into a new context (SIGHUP); returns NULL and
- *  keeps the old one in use on failure. */
-void fe_tls_ctx_free(void *ctx);
-/** A server-side TLS bufferevent for an accepted socket (owns @p fd). */
+typedef struct fe_tls fe_tls;
+
+/** Load the configured certificate chain and key (TLS 1.2 and 1.3 only).
+ *  @p conf must outlive the object. Returns 0 or -errno with the reason
+ *  (file and OpenSSL error, no key material) in @p err. */
+int fe_tls_new(const fe_config *conf, fe_tls **out, char *err, size_t errlen);
+/** Build a new context from the configured paths and, on success, use it
+ *  for new connections; on failure keep the old one. Returns 0 or -errno
+ *  with the reason in @p err; on success @p err describes the certificate
+ *  (serial, expiry). */
+int fe_tls_reload(fe_tls *t, char *err, size_t errlen);
+/** Free (accepts NULL, clears *@p t). Connections still open keep their
+ *  context alive. */
+void fe_tls_free(fe_tls **t);
+/** A server-side TLS bufferevent for an accepted socket (owns @p fd), on the
+ *  current context of @p w->tls_ctx (an fe_tls). */
 struct bufferevent *fe_tls_bufferevent(fe_worker *w, int fd);
 /** Log why a TLS connection failed, if it was TLS at all (once). */
 void fe_tls_log_error(struct bufferevent *bev, const char *peer);

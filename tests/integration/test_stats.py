@@ -552,3 +552,295 @@ def test_group_uncommitted_partitions_count_from_log_start(cluster):
         assert g["lag"] == GROUP_N, g
     finally:
         c.close()
+
+
+# ---- brokers' own endpoints, sizes, LMDB, round trips, policies, rates ----------
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+
+from conftest import free_port_base
+
+
+def broker_base(cluster, i):
+    return "http://127.0.0.1:%d" % (int(cluster["EDDY_PORT_BASE"]) + 40 + i)
+
+
+def broker_stats(cluster, i):
+    status, headers, body = http(broker_base(cluster, i) + "/stats")
+    assert status == 200, body
+    assert headers["Content-Type"].startswith("application/json")
+    return json.loads(body)
+
+
+LMDB_KEYS = {"map_size", "page_size", "used_pages", "used_bytes", "max_readers", "num_readers"}
+
+
+def check_lmdb(lm):
+    assert set(lm) == LMDB_KEYS, lm
+    assert lm["page_size"] in (4096, 8192, 16384, 65536)
+    assert 2 <= lm["used_pages"] and lm["used_bytes"] == lm["used_pages"] * lm["page_size"]
+    assert lm["used_bytes"] <= lm["map_size"]
+    assert 1 <= lm["num_readers"] <= lm["max_readers"]
+
+
+def test_broker_stats(cluster, produced):
+    n = int(cluster["EDDY_BROKERS"])
+    topic = produced["topic"]
+    fe = get_stats(cluster)
+    placement = {p["partition"]: p["broker"] for p in fe["topics"][topic]["partitions"]}
+    seen = {}
+    controllers = 0
+    for i in range(n):
+        s = broker_stats(cluster, i)
+        assert s["id"] == i, s
+        assert s["address"] == "127.0.0.1:%d" % (int(cluster["EDDY_PORT_BASE"]) + 10 + i)
+        controllers += s["controller"] is True
+        assert s["registered"] is True and s["ready"] is True
+        assert s["map_version"] >= 1
+        assert {p["id"] for p in s["peers"]} == set(range(n)) - {i}
+        assert all(p["alive"] is True for p in s["peers"])
+        check_lmdb(s["lmdb"])
+        c = s["committer"]
+        if any(p["topic"] == topic for p in s["partitions"]):
+            assert c["commits"] >= 1 and c["appends"] >= 1 and c["bytes"] >= 1, c
+        for p in s["partitions"]:
+            if p["topic"] != topic:
+                continue
+            assert placement[p["partition"]] == i, (p, placement)
+            seen[p["partition"]] = p
+        for path in ("/healthz", "/readyz"):
+            status, _, body = http(broker_base(cluster, i) + path)
+            assert status == 200, (path, body)
+        status, _, _ = http(broker_base(cluster, i) + "/nope")
+        assert status == 404
+        status, headers, _ = http(broker_base(cluster, i) + "/stats", method="POST")
+        assert status == 405 and headers["Allow"] == "GET"
+        status, headers, body = http(broker_base(cluster, i) + "/metrics")
+        assert status == 200 and headers["Content-Type"].startswith("text/plain")
+        fams = parse_prometheus(body.decode("utf-8"))
+        # LMDB only grows here; the produced topic is not written any more
+        assert samples(fams, "eddy_broker_lmdb_used_pages")[0][1] >= s["lmdb"]["used_pages"]
+        hw = {int(lab["partition"]): v for lab, v in
+              samples(fams, "eddy_broker_partition_high_watermark") if lab["topic"] == topic}
+        assert hw == {k: p["high_watermark"] for k, p in seen.items() if placement[k] == i}
+    assert controllers == 1
+    assert sorted(seen) == list(range(PARTITIONS))
+    assert sum(p["high_watermark"] for p in seen.values()) == N
+    assert all(p["log_start_offset"] == 0 for p in seen.values())
+    # every record is stored: at least key + value per record
+    assert sum(p["size_bytes"] for p in seen.values()) >= produced["payload"]
+
+
+def test_frontend_size_bytes_grows(cluster):
+    topic = create_topic(cluster.bootstrap, unique_topic("size"), 2)
+
+    def sizes():
+        s = get_stats(cluster)
+        t = s["topics"].get(topic)
+        if not t or any(p["size_bytes"] is None for p in t["partitions"]):
+            return None
+        return [p["size_bytes"] for p in t["partitions"]]
+
+    before = wait_for(sizes, timeout=15, what="size_bytes of %s" % topic)
+    assert before == [0, 0]
+    produce_keyed(cluster.bootstrap, topic, 200)
+    after = wait_for(lambda: (lambda v: v if v and sum(v) > 200 * 10 else None)(sizes()),
+                     timeout=15, what="size_bytes of %s growing" % topic)
+    assert all(a >= b for a, b in zip(after, before))
+    # the same figure as the owning broker's own endpoint
+    s = get_stats(cluster)
+    for p in s["topics"][topic]["partitions"]:
+        own = [q for q in broker_stats(cluster, p["broker"])["partitions"]
+               if q["topic"] == topic and q["partition"] == p["partition"]]
+        assert own and own[0]["size_bytes"] == p["size_bytes"]
+    fams = get_metrics(cluster)
+    got = {int(lab["partition"]): v for lab, v in samples(fams, "eddy_partition_size_bytes")
+           if lab["topic"] == topic}
+    assert sum(got.values()) == sum(after)
+
+
+def test_frontend_broker_lmdb_and_rtt(cluster, produced):
+    s = wait_for(lambda: (lambda s: s if all(b["rpc_rtt_us"] for b in s["brokers"]) else None)(
+        get_stats(cluster)), timeout=10, what="rpc_rtt_us for every broker")
+    assert len(s["brokers"]) == int(cluster["EDDY_BROKERS"])
+    for b in s["brokers"]:
+        check_lmdb(b["lmdb"])
+        r = b["rpc_rtt_us"]
+        assert set(r) == {"p50", "p99", "samples"}
+        assert 1 <= r["samples"] <= 256
+        assert 0 < r["p50"] <= r["p99"] < 2000000, r
+        own = broker_stats(cluster, b["id"])["lmdb"]
+        assert own["map_size"] == b["lmdb"]["map_size"]
+        assert own["page_size"] == b["lmdb"]["page_size"]
+    fams = get_metrics(cluster)
+    ids = {lab["id"] for lab, _ in samples(fams, "eddy_broker_lmdb_map_size_bytes")}
+    assert ids == {str(b["id"]) for b in s["brokers"]}
+    q = {(lab["id"], lab["quantile"]) for lab, _ in samples(fams, "eddy_broker_rpc_rtt_microseconds")}
+    assert {(str(b["id"]), "0.99") for b in s["brokers"]} <= q
+
+
+def test_rates(cluster):
+    topic = create_topic(cluster.bootstrap, unique_topic("rate"), 1)
+    produce_keyed(cluster.bootstrap, topic, 300)
+    r = get_stats(cluster)["frontend"]["rates"]
+    assert set(r) == {"window_s", "bytes_in_per_s", "bytes_out_per_s", "records_in_per_s",
+                      "records_out_per_s"}
+    assert 0 < r["window_s"] <= 11.5
+    # 300 records within the window: at least 300 / 11.5 per second
+    assert r["records_in_per_s"] >= 300 / 11.5, r
+    assert r["bytes_in_per_s"] > r["records_in_per_s"]
+    fams = get_metrics(cluster)
+    assert samples(fams, "eddy_frontend_records_in_per_second")[0][1] > 0
+
+
+def test_connections_by_policy(cluster):
+    policy = "RootManageSharedAccessKey"
+    assert "SharedAccessKeyName=%s;" % policy in cluster["EDDY_CONNECTION_STRING"]
+
+    def pol():
+        return get_stats(cluster)["frontend"]["connections_by_policy"][policy]
+
+    before = pol()
+    p = Producer({
+        "bootstrap.servers": cluster["EDDY_BOOTSTRAP_TLS"],
+        "security.protocol": "SASL_SSL", "sasl.mechanisms": "PLAIN",
+        "sasl.username": "$ConnectionString",
+        "sasl.password": cluster["EDDY_CONNECTION_STRING"],
+        "ssl.ca.location": cluster["EDDY_CA"]})
+    topic = create_topic(cluster.bootstrap, unique_topic("pol"), 1)
+    p.produce(topic, value=b"x")
+    assert p.flush(30) == 0
+    during = pol()
+    assert during["open"] >= before["open"] + 1, (before, during)
+    assert during["total"] >= before["total"] + 1
+    fams = get_metrics(cluster)
+    assert dict((lab["policy"], v) for lab, v in
+                samples(fams, "eddy_frontend_policy_connections_open"))[policy] >= 1
+    del p
+    import gc
+    gc.collect()
+    wait_for(lambda: pol()["open"] <= before["open"], timeout=15,
+             what="policy connections back to %d" % before["open"])
+    assert pol()["total"] == during["total"]
+
+
+# ---- the token: config parsing and 401 on processes started here -----------------
+
+def build_dir():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    b = os.environ.get("EDDY_BUILD_DIR", "build")
+    return b if os.path.isabs(b) else os.path.join(root, b)
+
+
+def http_auth(url, token):
+    req = urllib.request.Request(url)
+    if token is not None:
+        req.add_header("Authorization", token)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def run_bad_config(binary, conf, tmp):
+    path = os.path.join(tmp, "bad.json")
+    with open(path, "w") as f:
+        json.dump(conf, f)
+    r = subprocess.run([binary, "--config", path], capture_output=True, timeout=20, text=True)
+    return r.returncode, r.stdout + r.stderr
+
+
+def test_stats_token_config_parsing(cluster):
+    fe_bin = os.path.join(build_dir(), "frontend", "eddy-frontend")
+    br_bin = os.path.join(build_dir(), "broker", "eddy-broker")
+    with open(os.path.join(cluster.dir, "frontend.json")) as f:
+        fe_conf = json.load(f)
+    with tempfile.TemporaryDirectory() as tmp:
+        for bad in ("", 7, "x" * 300):
+            rc, out = run_bad_config(fe_bin, dict(fe_conf, stats_token=bad), tmp)
+            assert rc != 0 and "stats_token" in out, (bad, rc, out)
+            rc, out = run_bad_config(br_bin, {"data_dir": os.path.join(tmp, "d"),
+                                              "listen": "127.0.0.1:1", "controller_role": True,
+                                              "stats_token": bad if bad != "x" * 300 else 7}, tmp)
+            assert rc != 0 and "stats_token" in out, (bad, rc, out)
+
+
+def wait_port(port, timeout=20):
+    def up():
+        with socket.socket() as s:
+            s.settimeout(0.2)
+            return s.connect_ex(("127.0.0.1", port)) == 0
+    wait_for(up, timeout=timeout, what="port %d listening" % port)
+
+
+def check_token_paths(base, token):
+    for path in ("/stats", "/metrics"):
+        for bad in (None, "Bearer", "Bearer " + token[:-1], "Bearer " + token + "x",
+                    "Basic " + token, "bearer " + token):
+            status, headers, _ = http_auth(base + path, bad)
+            assert status == 401, (path, bad, status)
+            assert headers["WWW-Authenticate"].startswith("Bearer")
+        status, _, body = http_auth(base + path, "Bearer " + token)
+        assert status == 200, (path, body)
+    for path in ("/healthz",):
+        status, _, _ = http_auth(base + path, None)
+        assert status == 200
+    status, _, _ = http_auth(base + "/readyz", None)
+    assert status in (200, 503)  # open: never 401
+
+
+def test_stats_token_enforced(cluster):
+    """A second frontend (same cluster, spare ports, a token) and a lone
+    controller broker with a token."""
+    token = "s3cret-token-for-stats"
+    base = free_port_base()
+    fe_bin = os.path.join(build_dir(), "frontend", "eddy-frontend")
+    br_bin = os.path.join(build_dir(), "broker", "eddy-broker")
+    with open(os.path.join(cluster.dir, "frontend.json")) as f:
+        conf = json.load(f)
+    conf["listeners"] = [{"name": "plain", "listen": "127.0.0.1:%d" % base,
+                          "advertised": "127.0.0.1:%d" % base, "tls": False, "sasl": False}]
+    conf["stats_listen"] = "127.0.0.1:%d" % (base + 2)
+    conf["stats_token"] = token
+    tmp = tempfile.mkdtemp(prefix="eddy-token-")
+    procs = []
+    try:
+        path = os.path.join(tmp, "frontend.json")
+        with open(path, "w") as f:
+            json.dump(conf, f)
+        log = open(os.path.join(tmp, "frontend.log"), "w")
+        procs.append(subprocess.Popen([fe_bin, "--config", path], stdout=log, stderr=subprocess.STDOUT))
+        bconf = {"data_dir": os.path.join(tmp, "b"), "listen": "127.0.0.1:%d" % (base + 10),
+                 "controller_role": True, "stats_listen": "127.0.0.1:%d" % (base + 40),
+                 "stats_token": token, "durability": "nosync", "map_size_mb": 64}
+        bpath = os.path.join(tmp, "broker.json")
+        with open(bpath, "w") as f:
+            json.dump(bconf, f)
+        blog = open(os.path.join(tmp, "broker.log"), "w")
+        procs.append(subprocess.Popen([br_bin, "--config", bpath], stdout=blog, stderr=subprocess.STDOUT))
+        wait_port(base + 2)
+        wait_port(base + 40)
+        check_token_paths("http://127.0.0.1:%d" % (base + 2), token)
+        check_token_paths("http://127.0.0.1:%d" % (base + 40), token)
+        status, _, body = http_auth("http://127.0.0.1:%d/stats" % (base + 40), "Bearer " + token)
+        s = json.loads(body)
+        assert s["controller"] is True and s["peers"] == [] and s["partitions"] == []
+        check_lmdb(s["lmdb"])
+        assert s["lmdb"]["map_size"] == 64 << 20
+        # the cluster's own endpoints need no token
+        assert http(cluster["EDDY_STATS_URL"])[0] == 200
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)

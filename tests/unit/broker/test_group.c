@@ -15,6 +15,7 @@
 
 #include "commit.h"
 #include "group.h"
+#include "kafka_describegroups.h"
 #include "kafka_heartbeat.h"
 #include "kafka_joingroup.h"
 #include "kafka_offsetcommit.h"
@@ -369,6 +370,71 @@ static void test_offsets(void) {
     CHECK_EQ_INT(off, 43);
 }
 
+/* JoinGroup carries the client id and host that DescribeGroups shows; a
+ * JoinGroup whose metadata is over 1 MiB is refused and changes nothing. */
+static void test_client_info_and_metadata_limit(void) {
+    cap c = {0};
+    kafka_joingroup_resp jr;
+    kafka_joingroup_protocol p = {S("range"), {(const uint8_t *)"meta", 4}};
+    kafka_joingroup_req q = {.group_id = S("g-info"), .session_timeout_ms = 10000,
+                             .rebalance_timeout_ms = 30000, .member_id = S(""),
+                             .group_instance_id = {NULL, -1}, .protocol_type = S("consumer"),
+                             .protocols = &p, .n_protocols = 1, .reason = {NULL, -1}};
+    kafka_writer w;
+    kw_init(&w);
+    kafka_joingroup_req_encode(&w, 3, &q); /* v3: no MEMBER_ID_REQUIRED round */
+    size_t len;
+    uint8_t *body;
+    kw_flatten(&w, &body, &len);
+    kw_free(&w);
+    bodies[n_bodies++] = body;
+    arena_init(&c.a);
+    br_group_req r = {KAFKA_JOIN_GROUP, 3, body, len, on_reply, &c, "my-client", "/10.1.2.3"};
+    br_groups_request(groups, &r);
+    CHECK_EQ_INT(c.got, 1);
+    CHECK_EQ_INT(join_resp(&c, 3, &jr), 0);
+    CHECK_EQ_INT(jr.error_code, 0);
+    char *id = dup_view(jr.member_id);
+    int32_t gen = jr.generation_id;
+
+    /* 1 MiB + 1 of metadata: INVALID_REQUEST, the group does not rebalance */
+    size_t big_len = (1u << 20) + 1;
+    uint8_t *big = calloc(1, big_len);
+    CHECK(big != NULL);
+    kafka_joingroup_protocol bp = {S("range"), {big, (int32_t)big_len}};
+    q.member_id = S(id);
+    q.protocols = &bp;
+    kw_init(&w);
+    kafka_joingroup_req_encode(&w, 3, &q);
+    free(big);
+    send_req(KAFKA_JOIN_GROUP, 3, &w, &c, &bodies[n_bodies++]);
+    CHECK_EQ_INT(c.got, 1);
+    CHECK_EQ_INT(join_resp(&c, 3, &jr), 0);
+    CHECK_EQ_INT(jr.error_code, KAFKA_ERR_INVALID_REQUEST);
+    CHECK_EQ_INT(heartbeat("g-info", gen, id), 0);
+    CHECK_EQ_INT(heartbeat("", gen, id), KAFKA_ERR_INVALID_GROUP_ID);
+
+    kafka_str gid = S("g-info");
+    kafka_describegroups_req dq = {.groups = &gid, .n_groups = 1};
+    kw_init(&w);
+    kafka_describegroups_req_encode(&w, 5, &dq);
+    send_req(KAFKA_DESCRIBE_GROUPS, 5, &w, &c, &bodies[n_bodies++]);
+    CHECK_EQ_INT(c.got, 1);
+    kafka_describegroups_resp dr;
+    kafka_reader rd;
+    kr_init(&rd, c.buf, c.len);
+    CHECK_EQ_INT(kafka_describegroups_resp_decode(&rd, 5, &c.a, &dr), 0);
+    CHECK_EQ_INT(dr.n_groups, 1);
+    CHECK_EQ_INT(dr.groups[0].n_members, 1);
+    kafka_describegroups_member *m = &dr.groups[0].members[0];
+    CHECK_EQ_INT(m->client_id.len, 9);
+    CHECK_MEM(m->client_id.ptr, "my-client", 9);
+    CHECK_EQ_INT(m->client_host.len, 9);
+    CHECK_MEM(m->client_host.ptr, "/10.1.2.3", 9);
+    arena_free(&c.a);
+    free(id);
+}
+
 static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f) {
     (void)st; (void)flag; (void)f;
     return remove(p);
@@ -383,6 +449,7 @@ int main(void) {
     RUN(test_join_sync_heartbeat_expiry);
     RUN(test_static_member);
     RUN(test_offsets);
+    RUN(test_client_info_and_metadata_limit);
     close_all();
     event_base_free(base);
     for (int i = 0; i < n_bodies; i++)
