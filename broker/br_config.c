@@ -29,6 +29,9 @@ void br_config_free(br_config *c) {
     free(c->controller);
     free(c->stats_listen);
     free(c->stats_token);
+    free(c->rpc_tls_ca);
+    free(c->rpc_tls_cert);
+    free(c->rpc_tls_key);
     br_config_defaults(c);
 }
 
@@ -49,6 +52,9 @@ int br_config_copy(br_config *dst, const br_config *src) {
     r |= dup_opt(&dst->controller, src->controller);
     r |= dup_opt(&dst->stats_listen, src->stats_listen);
     r |= dup_opt(&dst->stats_token, src->stats_token);
+    r |= dup_opt(&dst->rpc_tls_ca, src->rpc_tls_ca);
+    r |= dup_opt(&dst->rpc_tls_cert, src->rpc_tls_cert);
+    r |= dup_opt(&dst->rpc_tls_key, src->rpc_tls_key);
     return r ? -ENOMEM : 0;
 }
 
@@ -148,6 +154,27 @@ static int apply_key(const char *key, json_t *v, br_config *c, char *err, size_t
         return take_addr(v, key, &c->stats_listen, err, errlen);
     if (!strcmp(key, "stats_token"))
         return take_string(v, key, &c->stats_token, err, errlen);
+    if (!strcmp(key, "rpc_tls")) {
+        if (!json_is_object(v))
+            return fail(err, errlen, "config: \"rpc_tls\" must be an object {\"ca\", \"cert\", \"key\"}");
+        const char *k2;
+        json_t *v2;
+        json_object_foreach(v, k2, v2) {
+            char **dst = !strcmp(k2, "ca")     ? &c->rpc_tls_ca
+                         : !strcmp(k2, "cert") ? &c->rpc_tls_cert
+                         : !strcmp(k2, "key")  ? &c->rpc_tls_key
+                                               : NULL;
+            if (!dst)
+                return fail(err, errlen, "config: unknown key \"rpc_tls.%s\"", k2);
+            if (!json_is_string(v2) || json_string_length(v2) == 0)
+                return fail(err, errlen, "config: \"rpc_tls.%s\" must be a non-empty string", k2);
+            if ((r = take_string(v2, k2, dst, err, errlen)) < 0)
+                return r;
+        }
+        if (!c->rpc_tls_ca || !c->rpc_tls_cert || !c->rpc_tls_key)
+            return fail(err, errlen, "config: \"rpc_tls\" needs \"ca\", \"cert\" and \"key\"");
+        return 0;
+    }
     if (!strcmp(key, "controller_role")) {
         if (!json_is_boolean(v))
             return fail(err, errlen, "config: \"%s\" must be true or false", key);

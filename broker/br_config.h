@@ -6,7 +6,9 @@
  *   default_partitions, log_level, auto_rebalance (controller: move
  *   partitions to balance counts whenever they differ by more than one;
  *   default true), stats_token (when set, GET /stats and /metrics on
- *   stats_listen need "Authorization: Bearer <token>").
+ *   stats_listen need "Authorization: Bearer <token>"), rpc_tls (an object
+ *   {"ca", "cert", "key"} of PEM paths: the RPC listener and every RPC
+ *   client use mutual TLS; all members of a cluster must agree).
  * Unknown keys and bad values are errors with a message naming the key. */
 #ifndef EDDY_BR_CONFIG_H
 #define EDDY_BR_CONFIG_H
@@ -28,6 +30,9 @@ typedef struct br_config {
     uint64_t map_size_mb;
     char *stats_listen;        /* NULL when absent */
     char *stats_token;         /* NULL: the stats endpoint needs no token */
+    char *rpc_tls_ca;          /* "rpc_tls": {"ca","cert","key"} PEM paths: */
+    char *rpc_tls_cert;        /* mutual TLS on the RPC listener and every */
+    char *rpc_tls_key;         /* RPC client (rpc_tls.h); all NULL: plaintext */
     int32_t default_partitions;
     bool auto_rebalance;
     enum eddy_log_level log_level;

@@ -572,7 +572,8 @@ static void task_start(br_mover *m, const Eddy__TopicInfo *ti, const Eddy__Parti
     t->source = pl->broker_id;
     t->jump = -1;
     t->live = true;
-    t->cl = rpc_client_new(m->s->base, src->address, NULL);
+    rpc_client_opts co = {.tls = m->s->rpc_tls};
+    t->cl = rpc_client_new(m->s->base, src->address, &co);
     t->timer = event_new(m->s->base, -1, 0, on_timer, t);
     if (!t->cl || !t->timer) {
         rpc_client_free(t->cl);

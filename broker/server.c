@@ -22,6 +22,7 @@
 #include "producer_state.h"
 #include "retention.h"
 #include "rpc_serve.h"
+#include "rpc_tls.h"
 #include "stats_http.h"
 
 #define TICK_MS 1000
@@ -407,7 +408,16 @@ static int start(br_server *s) {
         return eddy_log_err(r, "broker", "reading the cluster id");
     }
 
-    s->rpc = rpc_server_new(s->base, s->cfg.listen, RPC_DEFAULT_MAX_FRAME, br_rpc_handle, s);
+    if (s->cfg.rpc_tls_ca) {
+        char why[512];
+        if ((r = rpc_tls_new(s->cfg.rpc_tls_ca, s->cfg.rpc_tls_cert, s->cfg.rpc_tls_key,
+                             &s->rpc_tls, why, sizeof why)) < 0) {
+            LOG_ERROR("broker", "%s", why);
+            return r;
+        }
+    }
+    s->rpc = rpc_server_new_tls(s->base, s->cfg.listen, RPC_DEFAULT_MAX_FRAME, s->rpc_tls,
+                                br_rpc_handle, s);
     if (!s->rpc)
         return eddy_log_err(errno ? -errno : -EADDRNOTAVAIL, "broker", "listening on %s",
                             s->cfg.listen);
@@ -430,7 +440,8 @@ static int start(br_server *s) {
             return r;
         br_controller_set_auto_rebalance(s->ctl, s->cfg.auto_rebalance);
     } else {
-        s->ctl_client = rpc_client_new(s->base, s->cfg.controller, NULL);
+        rpc_client_opts co = {.tls = s->rpc_tls};
+        s->ctl_client = rpc_client_new(s->base, s->cfg.controller, &co);
         if (!s->ctl_client)
             return eddy_log_err(-EINVAL, "broker", "controller address %s", s->cfg.controller);
         send_register(s);
@@ -443,8 +454,9 @@ static int start(br_server *s) {
         return eddy_log_err(r, "broker", "starting retention");
     if (s->cfg.stats_listen && (r = br_stats_http_start(s, &s->stats_http)) < 0)
         return r; /* logged there */
-    LOG_INFO("broker", "listening on %s (advertised %s), data in %s, durability %s",
-             s->cfg.listen, s->cfg.advertised, s->cfg.data_dir, s->cfg.sync ? "sync" : "nosync");
+    LOG_INFO("broker", "listening on %s (advertised %s%s), data in %s, durability %s",
+             s->cfg.listen, s->cfg.advertised, s->rpc_tls ? ", RPC over mutual TLS" : "",
+             s->cfg.data_dir, s->cfg.sync ? "sync" : "nosync");
     return 0;
 }
 
@@ -512,6 +524,7 @@ void br_server_stop(br_server *s) {
     br_map_free(s->map);
     br_store_close(s->store);
     free(s->cluster_id);
+    rpc_tls_unref(s->rpc_tls);
     br_config_free(&s->cfg);
     free(s);
 }

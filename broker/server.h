@@ -39,6 +39,8 @@ typedef struct br_server {
     br_map *map;
     br_controller *ctl;         /* controller role only */
     rpc_client *ctl_client;     /* other brokers: RPC client to the controller */
+    struct rpc_tls *rpc_tls;    /* cfg.rpc_tls_*: mutual TLS for the RPC listener
+                                 * and every RPC client; NULL: plaintext */
     int32_t self_id;            /* -1 until known */
     bool registered;            /* the controller knows our current address */
     bool stopping;

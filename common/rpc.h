@@ -21,6 +21,7 @@
 
 struct event_base;
 struct evbuffer;
+struct rpc_tls; /* rpc_tls.h */
 
 /* Both u32 lengths of a frame (frame_len, header_len) are big-endian. */
 
@@ -108,9 +109,10 @@ size_t rpc_frame_missing(struct evbuffer *in);
  *  socket @p fd into @p in, in large reads. libevent 2.1 reads at most 4 KiB
  *  per wakeup (EVBUFFER_MAX_READ), so a multi-MiB frame would otherwise
  *  cost a loop turn and a small readv per 4 KiB, and end up in thousands of
- *  small chains. Call only from the read callback of a socket bufferevent
- *  whose input is @p in (it keeps the input's end frozen otherwise, and this
- *  restores that); reads nothing when the head frame is complete, unknown or nearly
+ *  small chains. Call only from the read callback of a plain socket
+ *  bufferevent whose input is @p in (it keeps the input's end frozen
+ *  otherwise, and this restores that), never of a TLS one (the socket
+ *  carries ciphertext: rpc_tls_is_tls()); reads nothing when the head frame is complete, unknown or nearly
  *  there. Returns the bytes read, 0 when nothing is to be read now
  *  (EAGAIN included), or -errno: -ECONNRESET for end of stream, the read's
  *  error otherwise (the caller closes the connection). */
@@ -140,6 +142,12 @@ typedef struct rpc_client_opts {
     size_t max_frame;          /* 0: RPC_DEFAULT_MAX_FRAME */
     int connect_timeout_ms;    /* 0: 2000 */
     int backoff_max_ms;        /* reconnect backoff ceiling, 0: 1000 */
+    struct rpc_tls *tls;       /* NULL: plaintext; else mutual TLS with this
+                                * context (rpc_tls.h; the client takes a
+                                * reference). A failed handshake counts as a
+                                * failed connect (-ECONNREFUSED), or, when the
+                                * server refuses our certificate after a
+                                * TLS 1.3 handshake, as a lost connection. */
 } rpc_client_opts;
 
 /** Create a client for @p address ("host:port"). It connects lazily on the
@@ -199,6 +207,11 @@ typedef void (*rpc_handler_fn)(rpc_call *call, void *arg);
  *  sets errno on failure. */
 rpc_server *rpc_server_new(struct event_base *base, const char *address, size_t max_frame,
                            rpc_handler_fn handler, void *arg);
+/** As rpc_server_new(), but every connection is mutual TLS with @p tls
+ *  (NULL: plaintext; the server takes a reference): a peer without a
+ *  certificate of the context's CA is dropped during the handshake. */
+rpc_server *rpc_server_new_tls(struct event_base *base, const char *address, size_t max_frame,
+                               struct rpc_tls *tls, rpc_handler_fn handler, void *arg);
 /** Stop listening and close every connection; calls still held by handlers
  *  stay valid and their replies are dropped. Accepts NULL. */
 void rpc_server_free(rpc_server *s);

@@ -43,6 +43,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "rpc.h"
+#include "rpc_tls.h"
 
 #define BACKOFF_MIN_MS 50
 #define DEFAULT_CONNECT_TIMEOUT_MS 2000
@@ -91,6 +92,7 @@ struct rpc_client {
     int connect_timeout_ms;
     int backoff_max_ms;
     int backoff_ms; /* wait before the next attempt after a failure */
+    rpc_tls *tls;   /* NULL: plaintext; one reference held */
     enum cstate state;
     struct bufferevent *bev;
     struct event *wait_timer; /* kick / backoff */
@@ -301,7 +303,8 @@ static void read_cb(struct bufferevent *bev, void *arg) {
         /* split: a fetch reply's tail goes on to the client uncopied */
         int r = rpc_frame_take_split(in, c->max_frame, &f);
         if (r == 0) {
-            if (filled >= FILL_BUDGET_PER_WAKEUP)
+            /* TLS: the socket carries ciphertext, libevent decrypts */
+            if (c->tls || filled >= FILL_BUDGET_PER_WAKEUP)
                 break;
             r = rpc_frame_fill(in, bufferevent_getfd(bev), FILL_BUDGET_PER_WAKEUP - filled);
             if (r > 0) {
@@ -335,12 +338,19 @@ static void event_cb(struct bufferevent *bev, short what, void *arg) {
     if (what & BEV_EVENT_CONNECTED) {
         on_connected(c);
     } else if (c->state == CS_CONNECTING) {
-        /* this address failed: try the next one of the name */
+        /* this address failed (connect or TLS handshake): try the next one
+         * of the name */
+        char why[160];
+        rpc_tls_error(bev, why, sizeof why);
         bufferevent_free(c->bev);
         c->bev = NULL;
-        try_next_address(c, evutil_socket_error_to_string(e));
+        try_next_address(c, why[0] ? why : evutil_socket_error_to_string(e));
     } else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-        conn_lost(c, (what & BEV_EVENT_EOF) ? "closed by peer" : evutil_socket_error_to_string(e));
+        char why[160];
+        rpc_tls_error(bev, why, sizeof why);
+        conn_lost(c, why[0] ? why
+                     : (what & BEV_EVENT_EOF) ? "closed by peer"
+                                              : evutil_socket_error_to_string(e));
     }
     leave(c);
 }
@@ -348,7 +358,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg) {
 /* Open a bufferevent towards one address. Errors of the connect itself
  * arrive later through event_cb. */
 static int try_address(rpc_client *c, const struct sockaddr *sa, socklen_t len) {
-    c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    c->bev = c->tls ? rpc_tls_bufferevent(c->tls, c->base, -1, false)
+                    : bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!c->bev)
         return -ENOMEM;
     bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
@@ -497,6 +508,10 @@ rpc_client *rpc_client_new(struct event_base *base, const char *address, const r
     if (c->backoff_max_ms < BACKOFF_MIN_MS)
         c->backoff_max_ms = BACKOFF_MIN_MS;
     c->backoff_ms = BACKOFF_MIN_MS;
+    if (opts && opts->tls) {
+        c->tls = opts->tls;
+        rpc_tls_ref(c->tls);
+    }
     c->state = CS_IDLE;
     c->calls.next = c->calls.prev = &c->calls;
     c->next_id = 1;
@@ -530,6 +545,7 @@ static void destroy(rpc_client *c) {
         if (!c->dns_async || event_base_once(c->base, -1, EV_TIMEOUT, dns_free_cb, c->dns, &now) < 0)
             evdns_base_free(c->dns, 0);
     }
+    rpc_tls_unref(c->tls);
     free(c->buckets);
     free(c->address);
     free(c);

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "rpc.h"
+#include "rpc_tls.h"
 
 /* Stop reading a connection whose replies pile up above this many bytes;
  * resume below half (libevent sample/le-proxy.c). */
@@ -60,6 +61,7 @@ struct rpc_server {
     size_t out_high;
     rpc_handler_fn handler;
     void *arg;
+    rpc_tls *tls; /* NULL: plaintext; one reference held */
     int port;
     uint64_t next_conn_id;
     struct rpc_link conns; /* sentinel */
@@ -116,7 +118,8 @@ static void conn_read_cb(struct bufferevent *bev, void *arg) {
         /* contiguous: handlers read the tail in place (produce rewrites
          * batch offsets there) */
         int r = rpc_frame_take(bufferevent_get_input(bev), k->srv->max_frame, &f);
-        if (r == 0 && filled < FILL_BUDGET_PER_WAKEUP) {
+        /* TLS: the socket carries ciphertext, libevent decrypts */
+        if (r == 0 && !k->srv->tls && filled < FILL_BUDGET_PER_WAKEUP) {
             r = rpc_frame_fill(bufferevent_get_input(bev), bufferevent_getfd(bev),
                                FILL_BUDGET_PER_WAKEUP - filled);
             if (r > 0) {
@@ -170,7 +173,11 @@ static void conn_write_cb(struct bufferevent *bev, void *arg) {
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg) {
     rpc_conn *k = arg;
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-        if (what & BEV_EVENT_ERROR)
+        char why[160];
+        rpc_tls_error(bev, why, sizeof why);
+        if (why[0]) /* a refused certificate is worth telling an operator */
+            LOG_INFO("rpc", "connection %llu: %s", (unsigned long long)k->id, why);
+        else if (what & BEV_EVENT_ERROR)
             LOG_DEBUG("rpc", "connection %llu: %s", (unsigned long long)k->id,
                       evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         conn_close(k);
@@ -184,8 +191,9 @@ static void accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct soc
     /* small frames (headers, acks) must not wait for Nagle */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     rpc_conn *k = calloc(1, sizeof *k);
-    struct bufferevent *bev =
-        k ? bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
+    struct bufferevent *bev = !k ? NULL
+                              : s->tls ? rpc_tls_bufferevent(s->tls, s->base, fd, true)
+                                       : bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!bev) {
         LOG_WARN("rpc", "dropping accepted connection: out of memory");
         free(k);
@@ -215,6 +223,11 @@ static void accept_error_cb(struct evconnlistener *lst, void *arg) {
 
 rpc_server *rpc_server_new(struct event_base *base, const char *address, size_t max_frame,
                            rpc_handler_fn handler, void *arg) {
+    return rpc_server_new_tls(base, address, max_frame, NULL, handler, arg);
+}
+
+rpc_server *rpc_server_new_tls(struct event_base *base, const char *address, size_t max_frame,
+                               rpc_tls *tls, rpc_handler_fn handler, void *arg) {
     netaddr na;
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
@@ -249,6 +262,10 @@ rpc_server *rpc_server_new(struct event_base *base, const char *address, size_t 
         return NULL;
     }
     evconnlistener_set_error_cb(s->lst, accept_error_cb);
+    if (tls) {
+        s->tls = tls;
+        rpc_tls_ref(tls);
+    }
     struct sockaddr_storage bound;
     socklen_t blen = sizeof bound;
     if (getsockname(evconnlistener_get_fd(s->lst), (struct sockaddr *)&bound, &blen) == 0)
@@ -264,6 +281,7 @@ void rpc_server_free(rpc_server *s) {
     evconnlistener_free(s->lst);
     while (s->conns.next != &s->conns)
         conn_close((rpc_conn *)s->conns.next);
+    rpc_tls_unref(s->tls);
     free(s);
 }
 

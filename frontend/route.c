@@ -8,6 +8,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "rpc_tls.h"
 
 #define REFRESH_INTERVAL_MS 1000
 
@@ -25,6 +26,7 @@ typedef struct broker_client {
 
 struct fe_route {
     fe_worker *worker;
+    rpc_tls *tls;                 /* conf rpc_tls: every RPC client uses it; NULL: plaintext */
     rpc_client *controller;
     Eddy__ClusterMap *map;
     fe_route_topic *topics;       /* one per map topic */
@@ -102,7 +104,8 @@ static void sync_brokers(fe_route *r) {
             free(bc->address);
         }
         bc->address = strdup(b->address);
-        bc->client = bc->address ? rpc_client_new(r->worker->base, bc->address, NULL) : NULL;
+        rpc_client_opts co = {.tls = r->tls};
+        bc->client = bc->address ? rpc_client_new(r->worker->base, bc->address, &co) : NULL;
     }
 }
 
@@ -201,7 +204,18 @@ fe_route *fe_route_new(fe_worker *w) {
     if (!r)
         return NULL;
     r->worker = w;
-    r->controller = rpc_client_new(w->base, w->conf->controller, NULL);
+    if (w->conf->rpc_tls_ca[0]) {
+        /* one context per worker: nothing shared between worker threads */
+        char why[512];
+        if (rpc_tls_new(w->conf->rpc_tls_ca, w->conf->rpc_tls_cert, w->conf->rpc_tls_key,
+                        &r->tls, why, sizeof why) < 0) {
+            LOG_ERROR("route", "%s", why);
+            free(r);
+            return NULL;
+        }
+    }
+    rpc_client_opts co = {.tls = r->tls};
+    r->controller = rpc_client_new(w->base, w->conf->controller, &co);
     r->timer = event_new(w->base, -1, EV_PERSIST, on_timer, r);
     if (!r->controller || !r->timer) {
         fe_route_free(r);
@@ -226,6 +240,7 @@ void fe_route_free(fe_route *r) {
     free(r->brokers);
     free(r->topics);
     free(r->by_name);
+    rpc_tls_unref(r->tls);
     if (r->map)
         protobuf_c_message_free_unpacked(&r->map->base, NULL);
     refresh_waiter *w = r->waiters;
