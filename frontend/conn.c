@@ -7,7 +7,14 @@
  *
  * Writing: every request has a slot in `pending`; responses are written only
  * from the head of the queue, so they leave in request order however the
- * handlers complete. */
+ * handlers complete.
+ *
+ * Timeouts: one timer per connection, armed only when idle_timeout_ms is set
+ * or the listener uses SASL (auth_timeout_ms). Reads and completed writes
+ * just stamp last_active_ns; the timer checks the stamp when it fires and
+ * re-arms for the next deadline, so the hot path never touches it. A
+ * connection is idle only when nothing is pending: no request in flight (a
+ * long-poll Fetch waiting for data is not idleness) and no output unsent. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -76,6 +83,11 @@ static void conn_close(fe_conn *c) {
         return;
     c->closed = true;
     LIST_REMOVE(c, link);
+    fe_conn_limits_release(c->worker->limits, &c->ip);
+    if (c->timer) {
+        event_free(c->timer);
+        c->timer = NULL;
+    }
     fe_stats_conn_closed(c->worker->stats, c->listener);
     if (c->listener->sasl && c->authenticated)
         fe_stats_conn_policy_closed(c->worker->stats, c->principal);
@@ -241,6 +253,7 @@ static int take_frame(fe_conn *c, struct evbuffer *in, uint32_t size) {
 static void conn_readcb(struct bufferevent *bev, void *arg) {
     fe_conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
+    c->last_active_ns = fe_now_ns();
     /* Several frames per wakeup, but bounded by max_inflight via
      * update_reading, so one client cannot monopolise the loop. */
     c->refs++;
@@ -276,6 +289,7 @@ static void conn_readcb(struct bufferevent *bev, void *arg) {
 
 static void conn_writecb(struct bufferevent *bev, void *arg) {
     fe_conn *c = arg;
+    c->last_active_ns = fe_now_ns(); /* the output just drained */
     if (c->closing && TAILQ_EMPTY(&c->pending) &&
         evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
         conn_close(c);
@@ -294,13 +308,64 @@ static void conn_eventcb(struct bufferevent *bev, short what, void *arg) {
     }
 }
 
-void fe_conn_accept(fe_worker *w, int fd, const fe_listener_conf *l, const char *peer) {
+static bool conn_busy(fe_conn *c) {
+    return !TAILQ_EMPTY(&c->pending) || evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
+}
+
+/* Arm the timer for the nearest deadline that still applies, if any. */
+static void conn_timer_arm(fe_conn *c, uint64_t now) {
+    const fe_config *conf = c->worker->conf;
+    uint64_t next = UINT64_MAX;
+    if (c->listener->sasl && !c->authenticated)
+        next = c->accepted_ns + (uint64_t)conf->auth_timeout_ms * 1000000u;
+    if (conf->idle_timeout_ms > 0) {
+        /* busy: look again one timeout later (by then the stamp has moved) */
+        uint64_t t = (conn_busy(c) ? now : c->last_active_ns) +
+                     (uint64_t)conf->idle_timeout_ms * 1000000u;
+        if (t < next)
+            next = t;
+    }
+    if (next == UINT64_MAX)
+        return;
+    uint64_t d = next > now ? next - now : 0;
+    struct timeval tv = {(time_t)(d / 1000000000u), (suseconds_t)(d % 1000000000u / 1000u)};
+    evtimer_add(c->timer, &tv);
+}
+
+static void conn_timercb(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    fe_conn *c = arg;
+    const fe_config *conf = c->worker->conf;
+    uint64_t now = fe_now_ns();
+    if (c->listener->sasl && !c->authenticated &&
+        now - c->accepted_ns >= (uint64_t)conf->auth_timeout_ms * 1000000u) {
+        LOG_INFO("conn", "%s: closing: not authenticated within auth_timeout_ms (%d)", c->peer,
+                 conf->auth_timeout_ms);
+        fe_stats_auth_failure(c->worker->stats);
+        conn_close(c);
+        return;
+    }
+    if (conf->idle_timeout_ms > 0 && !conn_busy(c) &&
+        now - c->last_active_ns >= (uint64_t)conf->idle_timeout_ms * 1000000u) {
+        LOG_DEBUG("conn", "%s: closing: idle for idle_timeout_ms (%d)", c->peer,
+                  conf->idle_timeout_ms);
+        conn_close(c);
+        return;
+    }
+    conn_timer_arm(c, now);
+}
+
+void fe_conn_accept(fe_worker *w, int fd, const fe_listener_conf *l, const char *peer,
+                    const fe_ipkey *ip) {
     fe_conn *c = calloc(1, sizeof *c);
     if (!c) {
         LOG_ERROR("conn", "%s: out of memory accepting a connection", peer);
+        fe_conn_limits_release(w->limits, ip);
         evutil_closesocket(fd);
         return;
     }
+    c->ip = *ip;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->refs = 1;
@@ -316,9 +381,17 @@ void fe_conn_accept(fe_worker *w, int fd, const fe_listener_conf *l, const char 
         c->bev = fe_tls_bufferevent(w, fd);
     else
         c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!c->bev) {
+    if (l->sasl || w->conf->idle_timeout_ms > 0)
+        c->timer = evtimer_new(w->base, conn_timercb, c);
+    if (!c->bev || ((l->sasl || w->conf->idle_timeout_ms > 0) && !c->timer)) {
         LOG_ERROR("conn", "%s: cannot set up the connection", peer);
-        evutil_closesocket(fd);
+        if (c->bev)
+            bufferevent_free(c->bev); /* closes fd */
+        else
+            evutil_closesocket(fd);
+        if (c->timer)
+            event_free(c->timer);
+        fe_conn_limits_release(w->limits, ip);
         free(c);
         return;
     }
@@ -330,6 +403,9 @@ void fe_conn_accept(fe_worker *w, int fd, const fe_listener_conf *l, const char 
     bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->reading = true;
+    c->accepted_ns = c->last_active_ns = fe_now_ns();
+    if (c->timer)
+        conn_timer_arm(c, c->accepted_ns);
 }
 
 void fe_conn_close_all(fe_worker *w) {

@@ -16,6 +16,7 @@
 #include <sys/queue.h>
 
 #include "arena.h"
+#include "conn_limits.h"
 #include "fe_config.h"
 #include "kafka_proto.h"
 #include "kafka_reader.h"
@@ -84,6 +85,11 @@ struct fe_conn {
     bool sasl_mechanism_ok;   /* SaslHandshake v1 done: SaslAuthenticate next */
     struct fe_scram *scram;   /* SCRAM exchange in progress (sasl.c), or NULL */
     char peer[64];
+    fe_ipkey ip;              /* peer address, counted in worker->limits */
+    /* idle_timeout_ms / auth_timeout_ms (NULL when neither applies) */
+    struct event *timer;
+    uint64_t accepted_ns;
+    uint64_t last_active_ns;  /* last read or completed write */
     uint64_t id;
     LIST_ENTRY(fe_conn) link;
 };
@@ -98,6 +104,7 @@ struct fe_worker {
     struct event_base *base;
     fe_route *route;
     fe_stats *stats;
+    fe_conn_limits *limits;   /* shared by all workers (conn_limits.h) */
     void *tls_ctx;            /* fe_tls* (tls.h): the current SSL_CTX, swapped on SIGHUP */
     LIST_HEAD(, fe_conn) conns;
     uint64_t next_conn_id;
@@ -124,8 +131,11 @@ void fe_req_finish_and_close(fe_req *req, kafka_writer *w);
 /** True while the client can still receive this request's response. */
 bool fe_req_conn_alive(const fe_req *req);
 
-/** Handle a new socket in this worker's thread (called by the worker). */
-void fe_conn_accept(fe_worker *w, int fd, const fe_listener_conf *l, const char *peer);
+/** Handle a new socket in this worker's thread (called by the worker). The
+ *  connection was counted in w->limits for @p ip: it is released when the
+ *  connection closes (or here, if it cannot be set up). */
+void fe_conn_accept(fe_worker *w, int fd, const fe_listener_conf *l, const char *peer,
+                    const fe_ipkey *ip);
 void fe_conn_close_all(fe_worker *w);
 
 /** Monotonic time in ns / wall clock in ms. */

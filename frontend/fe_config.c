@@ -292,6 +292,10 @@ int fe_config_load(const char *path, fe_config *c, char *err, size_t errlen) {
     c->max_request_bytes = 100u << 20;
     c->max_request_bytes_unauth = 64u << 10;
     c->max_inflight = 64;
+    c->max_connections = 10000;
+    c->max_connections_per_ip = 1000;
+    c->idle_timeout_ms = 0; /* Kafka clients keep idle connections open: never cut them */
+    c->auth_timeout_ms = 30000;
     c->auto_create_topics = true;
     c->request_timeout_ms = 30000;
 
@@ -323,6 +327,13 @@ int fe_config_load(const char *path, fe_config *c, char *err, size_t errlen) {
             if (!json_is_object(v) || copy_str(c->tls_cert, sizeof c->tls_cert, json_object_get(v, "cert")) ||
                 copy_str(c->tls_key, sizeof c->tls_key, json_object_get(v, "key")))
                 FAIL("tls must be {\"cert\": PATH, \"key\": PATH}");
+        } else if (!strcmp(key, "rpc_tls")) {
+            if (!json_is_object(v) || json_object_size(v) != 3 ||
+                copy_str(c->rpc_tls_ca, sizeof c->rpc_tls_ca, json_object_get(v, "ca")) ||
+                copy_str(c->rpc_tls_cert, sizeof c->rpc_tls_cert, json_object_get(v, "cert")) ||
+                copy_str(c->rpc_tls_key, sizeof c->rpc_tls_key, json_object_get(v, "key")) ||
+                !c->rpc_tls_ca[0] || !c->rpc_tls_cert[0] || !c->rpc_tls_key[0])
+                FAIL("rpc_tls must be {\"ca\": PATH, \"cert\": PATH, \"key\": PATH}");
         } else if (!strcmp(key, "policies")) {
             size_t i;
             json_t *p;
@@ -369,6 +380,22 @@ int fe_config_load(const char *path, fe_config *c, char *err, size_t errlen) {
             if (get_int(v, 1, 1024, &n))
                 FAIL("max_inflight must be 1 .. 1024");
             c->max_inflight = (int)n;
+        } else if (!strcmp(key, "max_connections")) {
+            if (get_int(v, 1, 1000000, &n))
+                FAIL("max_connections must be 1 .. 1000000");
+            c->max_connections = (int)n;
+        } else if (!strcmp(key, "max_connections_per_ip")) {
+            if (get_int(v, 0, 1000000, &n))
+                FAIL("max_connections_per_ip must be 0 (no limit) .. 1000000");
+            c->max_connections_per_ip = (int)n;
+        } else if (!strcmp(key, "idle_timeout_ms")) {
+            if (get_int(v, 0, 86400000, &n) || (n > 0 && n < 100))
+                FAIL("idle_timeout_ms must be 0 (never) or 100 .. 86400000");
+            c->idle_timeout_ms = (int)n;
+        } else if (!strcmp(key, "auth_timeout_ms")) {
+            if (get_int(v, 100, 600000, &n))
+                FAIL("auth_timeout_ms must be 100 .. 600000");
+            c->auth_timeout_ms = (int)n;
         } else if (!strcmp(key, "auto_create_topics")) {
             if (!json_is_boolean(v))
                 FAIL("auto_create_topics must be true or false");

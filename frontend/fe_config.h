@@ -55,6 +55,11 @@ typedef struct fe_config {
     int n_listeners;
     char tls_cert[1024];
     char tls_key[1024];
+    /* "rpc_tls": {"ca","cert","key"}: mutual TLS on every RPC connection to
+     * the brokers (rpc_tls.h); empty: plaintext. Must match the brokers. */
+    char rpc_tls_ca[1024];
+    char rpc_tls_cert[1024];
+    char rpc_tls_key[1024];
     fe_policy policies[FE_MAX_POLICIES];
     int n_policies;
     char stats_listen[256];     /* empty: no stats endpoint */
@@ -63,6 +68,10 @@ typedef struct fe_config {
     size_t max_request_bytes;   /* hard cap on a request frame */
     size_t max_request_bytes_unauth; /* cap before SASL succeeds */
     int max_inflight;           /* requests in flight per connection */
+    int max_connections;        /* client connections open at once, all listeners */
+    int max_connections_per_ip; /* ... from one source address; 0: no per-address limit */
+    int idle_timeout_ms;        /* close a connection idle this long; 0: never */
+    int auth_timeout_ms;        /* SASL listeners: close if not authenticated by then */
     bool auto_create_topics;
     int request_timeout_ms;     /* RPC timeout for non-fetch calls */
     bool allow_sasl_plaintext;

@@ -43,7 +43,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
         snprintf(peer, sizeof peer, "[%s]:%u", host, ntohs(in6->sin6_port));
     }
-    fe_workers_hand(lc->workers, fd, lc->conf, peer);
+    fe_ipkey ip;
+    fe_ipkey_from_sockaddr(&ip, sa);
+    fe_workers_hand(lc->workers, fd, lc->conf, peer, &ip);
 }
 
 static void on_accept_error(struct evconnlistener *l, void *arg) {

@@ -69,6 +69,7 @@ typedef struct api_ctr {
 /* All workers' counters, summed. */
 typedef struct fe_counters {
     uint64_t connections_total;
+    uint64_t connections_refused; /* over max_connections(_per_ip) */
     int64_t connections_open[FE_MAX_LISTENERS];
     uint64_t bytes_in, bytes_out, records_in, records_out, glitches, auth_failures;
     api_ctr api[KAFKA_API_KEY_MAX];
@@ -82,6 +83,7 @@ typedef struct fe_counters {
 static void counters_sum(fe_workers *ws, fe_counters *c) {
     memset(c, 0, sizeof *c);
     c->at_ns = fe_now_ns();
+    c->connections_refused = fe_workers_refused(ws);
     int n = fe_workers_count(ws);
     for (int i = 0; i < n; i++) {
         fe_stats *s = fe_workers_get(ws, i)->stats;
@@ -401,6 +403,8 @@ static json_t *frontend_json(const fe_stats_http *s, const fe_counters *c) {
     }
     json_object_set_new(fe, "connections_total", json_integer((json_int_t)c->connections_total));
     json_object_set_new(fe, "connections_open", open);
+    json_object_set_new(fe, "connections_refused",
+                        json_integer((json_int_t)c->connections_refused));
     json_object_set_new(fe, "requests", reqs);
     json_object_set_new(fe, "errors", errs);
     json_object_set_new(fe, "latency_us", lat);
@@ -554,6 +558,9 @@ static int render_prom(scrape *sc, struct evbuffer *o) {
                 (fe_now_ns() - sc->s->started_ns) / 1000000000u);
     prom_scalar(o, "eddy_frontend_connections_total", "counter",
                 "Client connections accepted since start.", c->connections_total);
+    prom_scalar(o, "eddy_frontend_connections_refused_total", "counter",
+                "Client connections closed at accept: max_connections or "
+                "max_connections_per_ip reached.", c->connections_refused);
     prom_head(o, "eddy_frontend_connections_open", "gauge", "Client connections open now.");
     for (int l = 0; l < conf->n_listeners && l < FE_MAX_LISTENERS; l++) {
         evbuffer_add_printf(o, "eddy_frontend_connections_open{listener=\"");

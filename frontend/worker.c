@@ -1,6 +1,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ typedef struct handoff {
     int fd;
     const fe_listener_conf *listener;
     char peer[64];
+    fe_ipkey ip;
     struct handoff *next;
 } handoff;
 
@@ -30,6 +32,10 @@ struct fe_workers {
     _Atomic uint64_t map_hint;
     int n;
     unsigned next;
+    fe_conn_limits *limits;
+    /* refusals not logged yet (acceptor thread only) */
+    uint64_t refused_unlogged;
+    uint64_t refused_logged_ns;
     fe_worker *w;
     pthread_t *threads;
 };
@@ -45,7 +51,7 @@ static void on_inbox(evutil_socket_t fd, short what, void *arg) {
     pthread_mutex_unlock(&ib->lock);
     while (h) {
         handoff *next = h->next;
-        fe_conn_accept(w, h->fd, h->listener, h->peer);
+        fe_conn_accept(w, h->fd, h->listener, h->peer, &h->ip);
         free(h);
         h = next;
     }
@@ -63,8 +69,10 @@ static void *worker_main(void *arg) {
 
 static int worker_init(fe_worker *w, int index, const fe_config *conf, void *tls_ctx) {
     _Atomic uint64_t *hint = w->map_hint;
+    fe_conn_limits *limits = w->limits;
     memset(w, 0, sizeof *w);
     w->map_hint = hint;
+    w->limits = limits;
     w->index = index;
     w->conf = conf;
     w->tls_ctx = tls_ctx;
@@ -97,10 +105,12 @@ fe_workers *fe_workers_start(const fe_config *conf, void *tls_ctx, int n) {
     ws->n = n;
     ws->w = calloc((size_t)n, sizeof *ws->w);
     ws->threads = calloc((size_t)n, sizeof *ws->threads);
-    if (!ws->w || !ws->threads)
+    ws->limits = fe_conn_limits_new(conf->max_connections, conf->max_connections_per_ip);
+    if (!ws->w || !ws->threads || !ws->limits)
         goto fail;
     for (int i = 0; i < n; i++) {
         ws->w[i].map_hint = &ws->map_hint;
+        ws->w[i].limits = ws->limits;
         int r = worker_init(&ws->w[i], i, conf, tls_ctx);
         if (r < 0) {
             eddy_log_err(r, "worker", "cannot set up worker %d", i);
@@ -119,21 +129,57 @@ fe_workers *fe_workers_start(const fe_config *conf, void *tls_ctx, int n) {
     }
     return ws;
 fail:
+    fe_conn_limits_free(ws->limits);
     free(ws->w);
     free(ws->threads);
     free(ws);
     return NULL;
 }
 
-void fe_workers_hand(fe_workers *ws, int fd, const fe_listener_conf *l, const char *peer) {
+/* Over a limit: close at once. Accepting and closing (rather than leaving
+ * the socket in the backlog) tells the client right away and keeps the
+ * backlog for the clients that fit. A flood of refusals logs one line a
+ * second at most. */
+static void refuse(fe_workers *ws, int fd, const fe_listener_conf *l, const char *peer,
+                   enum fe_admit why) {
+    evutil_closesocket(fd);
+    ws->refused_unlogged++;
+    uint64_t now = fe_now_ns();
+    if (ws->refused_logged_ns && now - ws->refused_logged_ns < 1000000000u)
+        return;
+    const fe_config *conf = ws->w[0].conf;
+    if (why == FE_ADMIT_TOTAL)
+        LOG_WARN("limits", "%s on %s: refused: max_connections (%d) reached; %" PRIu64
+                 " refused since the last report", peer, l->name, conf->max_connections,
+                 ws->refused_unlogged);
+    else if (why == FE_ADMIT_PER_IP)
+        LOG_WARN("limits", "%s on %s: refused: max_connections_per_ip (%d) reached for this "
+                 "address; %" PRIu64 " refused since the last report", peer, l->name,
+                 conf->max_connections_per_ip, ws->refused_unlogged);
+    else
+        LOG_ERROR("limits", "%s on %s: refused: out of memory; %" PRIu64
+                  " refused since the last report", peer, l->name, ws->refused_unlogged);
+    ws->refused_unlogged = 0;
+    ws->refused_logged_ns = now;
+}
+
+void fe_workers_hand(fe_workers *ws, int fd, const fe_listener_conf *l, const char *peer,
+                     const fe_ipkey *ip) {
+    enum fe_admit a = fe_conn_limits_acquire(ws->limits, ip);
+    if (a != FE_ADMIT_OK) {
+        refuse(ws, fd, l, peer, a);
+        return;
+    }
     fe_worker *w = &ws->w[ws->next++ % (unsigned)ws->n];
     handoff *h = calloc(1, sizeof *h);
     if (!h) {
+        fe_conn_limits_release(ws->limits, ip);
         evutil_closesocket(fd);
         return;
     }
     h->fd = fd;
     h->listener = l;
+    h->ip = *ip;
     snprintf(h->peer, sizeof h->peer, "%s", peer);
     inbox *ib = w->inbox;
     pthread_mutex_lock(&ib->lock);
@@ -157,4 +203,5 @@ void fe_workers_stop(fe_workers *ws) {
 }
 
 int fe_workers_count(const fe_workers *ws) { return ws->n; }
+uint64_t fe_workers_refused(const fe_workers *ws) { return fe_conn_limits_refused(ws->limits); }
 fe_worker *fe_workers_get(fe_workers *ws, int i) { return &ws->w[i]; }
