@@ -9,32 +9,8 @@
 static const kafka_str null_str = {NULL, -1};
 static const kafka_str empty_str = {"", 0};
 
-/* An array count; -1 (null) is malformed where the field is not nullable. */
-static int32_t get_count(kafka_reader *r, bool flex, size_t min_elem, bool nullable) {
-    int32_t n = kr_array(r, flex, min_elem);
-    if (n < 0 && !nullable) {
-        kr_fail(r);
-        return 0;
-    }
-    return n;
-}
 
-/* n comes from kr_array, so it is bounded by the input that remains. */
-#define ALLOC_N(a, ptr, n) ((n) <= 0 || ((ptr) = arena_calloc((a), (size_t)(n), sizeof *(ptr))) != NULL)
 
-/* Sizes of flexible encodings, needed up front for a tagged field's length. */
-static size_t uvarint_size(uint32_t v) {
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static size_t compact_str_size(kafka_str s) {
-    return s.len < 0 ? 1 : uvarint_size((uint32_t)s.len + 1) + (size_t)s.len;
-}
 
 static bool uuid_is_zero(const kafka_uuid *u) {
     static const kafka_uuid zero;
@@ -75,8 +51,8 @@ static int decode_topic(kafka_reader *r, int16_t v, arena *a, kafka_fetch_topic 
         t->topic = kr_string(r, flex);
     else
         t->topic_id = kr_uuid(r);
-    int32_t n = get_count(r, flex, 16, false);
-    if (!ALLOC_N(a, t->partitions, n))
+    int32_t n = kr_count(r, flex, 16, false);
+    if (!ARENA_ALLOC_N(a, t->partitions, n))
         return -ENOMEM;
     t->n_partitions = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++)
@@ -92,8 +68,8 @@ static int decode_forgotten(kafka_reader *r, int16_t v, arena *a, kafka_fetch_fo
         t->topic = kr_string(r, flex);
     else
         t->topic_id = kr_uuid(r);
-    int32_t n = get_count(r, flex, 4, false);
-    if (!ALLOC_N(a, t->partitions, n))
+    int32_t n = kr_count(r, flex, 4, false);
+    if (!ARENA_ALLOC_N(a, t->partitions, n))
         return -ENOMEM;
     t->n_partitions = n;
     for (int32_t i = 0; i < n; i++)
@@ -142,16 +118,16 @@ int kafka_fetch_req_decode(kafka_reader *r, int16_t v, arena *a, kafka_fetch_req
     }
     /* a topic: name or uuid, then a partition count */
     size_t topic_min = v >= 13 ? 18 : flex ? 3 : 6;
-    int32_t n = get_count(r, flex, topic_min, false);
-    if (!ALLOC_N(a, out->topics, n))
+    int32_t n = kr_count(r, flex, topic_min, false);
+    if (!ARENA_ALLOC_N(a, out->topics, n))
         return -ENOMEM;
     out->n_topics = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++)
         if (decode_topic(r, v, a, &out->topics[i]) < 0)
             return -ENOMEM;
     if (v >= 7) {
-        n = get_count(r, flex, topic_min, false);
-        if (!ALLOC_N(a, out->forgotten_topics_data, n))
+        n = kr_count(r, flex, topic_min, false);
+        if (!ARENA_ALLOC_N(a, out->forgotten_topics_data, n))
             return -ENOMEM;
         out->n_forgotten_topics_data = n;
         for (int32_t i = 0; i < n && kr_ok(r); i++)
@@ -192,7 +168,7 @@ static void encode_req_tags(kafka_writer *w, int16_t v, const kafka_fetch_req *i
     kw_uvarint(w, (uint32_t)has_cluster + (uint32_t)has_state);
     if (has_cluster) {
         kw_uvarint(w, 0);
-        kw_uvarint(w, (uint32_t)compact_str_size(in->cluster_id));
+        kw_uvarint(w, (uint32_t)kw_compact_str_size(in->cluster_id));
         kw_str(w, true, in->cluster_id);
     }
     if (has_state) {
@@ -287,8 +263,8 @@ static int decode_partition_resp(kafka_reader *r, int16_t v, arena *a, kafka_fet
     p->current_leader = (kafka_fetch_leader){-1, -1};
     p->snapshot_id = (kafka_fetch_snapshot_id){-1, -1};
     if (v >= 4) {
-        int32_t n = get_count(r, flex, 16, true);
-        if (!ALLOC_N(a, p->aborted_transactions, n))
+        int32_t n = kr_count(r, flex, 16, true);
+        if (!ARENA_ALLOC_N(a, p->aborted_transactions, n))
             return -ENOMEM;
         p->n_aborted_transactions = n;
         for (int32_t i = 0; i < n && kr_ok(r); i++) {
@@ -309,8 +285,8 @@ static int decode_partition_resp(kafka_reader *r, int16_t v, arena *a, kafka_fet
 /* Tag 0 of the response (v16+): NodeEndpoints, read from its own reader. */
 static int decode_node_endpoints(kafka_reader *r, kafka_reader *sub, arena *a, kafka_fetch_resp *out) {
     /* node id, host, port, rack, tags */
-    int32_t n = get_count(sub, true, 11, false);
-    if (!ALLOC_N(a, out->node_endpoints, n))
+    int32_t n = kr_count(sub, true, 11, false);
+    if (!ARENA_ALLOC_N(a, out->node_endpoints, n))
         return -ENOMEM;
     out->n_node_endpoints = n;
     for (int32_t i = 0; i < n && kr_ok(sub); i++) {
@@ -336,8 +312,8 @@ int kafka_fetch_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_fetch_re
         out->error_code = kr_i16(r);
         out->session_id = kr_i32(r);
     }
-    int32_t n = get_count(r, flex, v >= 13 ? 18 : flex ? 3 : 6, false);
-    if (!ALLOC_N(a, out->responses, n))
+    int32_t n = kr_count(r, flex, v >= 13 ? 18 : flex ? 3 : 6, false);
+    if (!ARENA_ALLOC_N(a, out->responses, n))
         return -ENOMEM;
     out->n_responses = n;
     for (int32_t i = 0; i < n && kr_ok(r); i++) {
@@ -348,8 +324,8 @@ int kafka_fetch_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_fetch_re
         else
             t->topic_id = kr_uuid(r);
         /* index, error, high watermark, records length */
-        int32_t np = get_count(r, flex, 15, false);
-        if (!ALLOC_N(a, t->partitions, np))
+        int32_t np = kr_count(r, flex, 15, false);
+        if (!ARENA_ALLOC_N(a, t->partitions, np))
             return -ENOMEM;
         t->n_partitions = np;
         for (int32_t j = 0; j < np && kr_ok(r); j++)
@@ -448,10 +424,10 @@ static void encode_partition_resp(kafka_writer *w, int16_t v, const kafka_fetch_
 }
 
 static void encode_node_endpoints(kafka_writer *w, const kafka_fetch_resp *in) {
-    size_t size = uvarint_size((uint32_t)in->n_node_endpoints + 1);
+    size_t size = kw_uvarint_size((uint32_t)in->n_node_endpoints + 1);
     for (int32_t i = 0; i < in->n_node_endpoints; i++)
-        size += 4 + compact_str_size(in->node_endpoints[i].host) + 4 +
-                compact_str_size(in->node_endpoints[i].rack) + 1;
+        size += 4 + kw_compact_str_size(in->node_endpoints[i].host) + 4 +
+                kw_compact_str_size(in->node_endpoints[i].rack) + 1;
     kw_uvarint(w, 1);
     kw_uvarint(w, 0);
     kw_uvarint(w, (uint32_t)size);
