@@ -197,8 +197,15 @@ def test_idempotent_producer_survives_broker_kill(own_cluster):
         else:
             reports[msg.key()] = (msg.partition(), msg.offset())
 
+    # The producer pauses half-way until the broker has been killed, so the
+    # stream always spans the kill, however fast the cluster is.
+    half, killed = threading.Event(), threading.Event()
+
     def run():
         for i in range(N):
+            if i == N // 2:
+                half.set()
+                killed.wait(60)
             while True:
                 try:
                     p.produce(topic, key=b"k-%06d" % i, value=b"v-%06d-%s" % (i, salt.encode()),
@@ -207,18 +214,17 @@ def test_idempotent_producer_survives_broker_kill(own_cluster):
                 except BufferError:
                     p.poll(0.05)
             p.poll(0)
-            if i % 500 == 0:
-                time.sleep(0.02)  # keep the stream going across the kill
         p.flush(240)
 
     t = threading.Thread(target=run)
     t.start()
-    wait_for(lambda: len(reports) >= N // 5, 60, what="first deliveries")
+    assert half.wait(120), "the producer never got half-way"
     brokers = c.pids("broker-")
     victim = max(brokers)  # not the controller (broker-0)
     pid = brokers[victim]
     os.kill(pid, signal.SIGKILL)
     at_kill = len(reports)
+    killed.set()
     wait_for(lambda: _gone(pid), 10, what="%s to die" % victim)
     time.sleep(1.0)  # let retries pile up against the dead owner
     r = c.run("restart-broker", "--index", victim.split("-")[1])
