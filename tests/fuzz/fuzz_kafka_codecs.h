@@ -30,6 +30,7 @@
 #include "kafka_deletetopics.h"
 #include "kafka_describecluster.h"
 #include "kafka_describeconfigs.h"
+#include "kafka_describeproducers.h"
 #include "kafka_describegroups.h"
 #include "kafka_fetch.h"
 #include "kafka_findcoordinator.h"
@@ -87,7 +88,8 @@ static inline uint8_t *fz_flatten(kafka_writer *w, size_t *len) {
     X(KAFKA_DELETE_GROUPS, deletegroups)                                     \
     X(KAFKA_INCREMENTAL_ALTER_CONFIGS, incrementalalterconfigs)              \
     X(KAFKA_OFFSET_DELETE, offsetdelete)                                     \
-    X(KAFKA_DESCRIBE_CLUSTER, describecluster)
+    X(KAFKA_DESCRIBE_CLUSTER, describecluster)                               \
+    X(KAFKA_DESCRIBE_PRODUCERS, describeproducers)
 
 /* One decode + round-trip check for stem/kind (req or resp). */
 #define FZ_DEFINE_CODEC(stem, kind)                                              \

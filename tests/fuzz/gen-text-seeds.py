@@ -98,3 +98,63 @@ write("sas", "other-user", plain("alice", "secret"))
 write("sas", "bare-conn-str", conn)
 write("sas", "bare-token", token("sb://eddy.example/", 1800000000))
 write("sas", "no-nul", b"$ConnectionString")
+
+# --- SASL SCRAM (fuzz_scram.c): "<client-first>[\n<client-final>]", for the
+# users fuzz_scram.c configures (password "pencil", RFC 7677 salt, 4096
+# iterations) and its fixed server nonce. The full exchanges carry a valid
+# proof, so they replay the success path.
+SALT = base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ==")
+SNONCE = "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
+CNONCE = "rOprNGfwEbeRWgbNEkqO"
+
+
+def scram_exchange(hname, user, gs2="n,,", cnonce=CNONCE, password="pencil", cfinal_nonce=None):
+    first_bare = "n=%s,r=%s" % (user, cnonce)
+    server_first = "r=%s%s,s=%s,i=4096" % (cnonce, SNONCE, base64.b64encode(SALT).decode())
+    nonce = cfinal_nonce if cfinal_nonce is not None else cnonce + SNONCE
+    without_proof = "c=%s,r=%s" % (base64.b64encode(gs2.encode()).decode(), nonce)
+    salted = hashlib.pbkdf2_hmac(hname, password.encode(), SALT, 4096)
+    client_key = hmac.new(salted, b"Client Key", hname).digest()
+    stored = hashlib.new(hname, client_key).digest()
+    auth = ",".join([first_bare, server_first, without_proof]).encode()
+    sig = hmac.new(stored, auth, hname).digest()
+    proof = bytes(a ^ b for a, b in zip(client_key, sig))
+    return "%s%s\n%s,p=%s" % (gs2, first_bare, without_proof, base64.b64encode(proof).decode())
+
+
+# RFC 7677 section 3: client-first and the client-final with its proof
+write("scram", "rfc7677-client-first", "n,,n=user,r=" + CNONCE)
+write("scram", "rfc7677-exchange", scram_exchange("sha256", "user"))
+assert scram_exchange("sha256", "user").endswith(
+    "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
+write("scram", "sha512-exchange", scram_exchange("sha512", "user"))
+write("scram", "escaped-user-exchange", scram_exchange("sha256", "a=2Cb=3Dc"))
+write("scram", "authzid-exchange", scram_exchange("sha512", "user", gs2="y,a=user,"))
+# librdkafka's client-final nonce: cnonce followed by the whole nonce
+write("scram", "rdkafka-nonce-exchange",
+      scram_exchange("sha256", "user", cfinal_nonce=CNONCE + CNONCE + SNONCE))
+write("scram", "wrong-password-exchange", scram_exchange("sha256", "user", password="pen"))
+write("scram", "unknown-user-exchange", scram_exchange("sha256", "mallory"))
+# a client-final alone (the target also runs it after a fixed client-first)
+write("scram", "client-final-only", scram_exchange("sha256", "user").split("\n")[1])
+# malformed or refused client-first messages
+write("scram", "channel-binding", "p=tls-server-end-point,,n=user,r=" + CNONCE)
+write("scram", "mandatory-ext", "n,,m=x,n=user,r=" + CNONCE)
+write("scram", "tokenauth", "n,,n=user,r=%s,tokenauth=true" % CNONCE)
+write("scram", "extension-ok", "n,,n=user,r=%s,tokenauth=false,ab=cd" % CNONCE)
+write("scram", "bad-escape", "n,,n=us=2Xer,r=" + CNONCE)
+write("scram", "authzid-other", "n,a=admin,n=user,r=" + CNONCE)
+write("scram", "no-nonce", "n,,n=user,r=")
+write("scram", "nonce-comma-end", "n,,n=user,r=abc,")
+write("scram", "long-user", "n,,n=%s,r=%s" % ("u" * 200, CNONCE))
+write("scram", "too-long", "n,,n=user,r=" + "x" * 1100)
+write("scram", "control-char", "n,,n=us\x01er,r=" + CNONCE)
+write("scram", "truncated", "n,")
+# malformed client-finals after a valid client-first
+ex = scram_exchange("sha256", "user")
+write("scram", "final-bad-cbind", ex.replace("c=biws", "c=eSws"))
+write("scram", "final-noncanonical-b64", ex.replace("c=biws", "c=biwt"))
+write("scram", "final-short-proof", ex.split(",p=")[0] + ",p=AAAA")
+write("scram", "final-data-after-proof", ex + ",x=1")
+write("scram", "final-no-proof", ex.split(",p=")[0])
+write("scram", "final-wrong-nonce", ex.replace(SNONCE + ",p=", "x,p="))
