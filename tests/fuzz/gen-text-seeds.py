@@ -147,7 +147,7 @@ write("scram", "authzid-other", "n,a=admin,n=user,r=" + CNONCE)
 write("scram", "no-nonce", "n,,n=user,r=")
 write("scram", "nonce-comma-end", "n,,n=user,r=abc,")
 write("scram", "long-user", "n,,n=%s,r=%s" % ("u" * 200, CNONCE))
-write("scram", "too-long", "n,,n=user,r=" + "x" * 1100)
+write("scram", "too-long", "n,,n=user,r=" + "n" * 1100)
 write("scram", "control-char", "n,,n=us\x01er,r=" + CNONCE)
 write("scram", "truncated", "n,")
 # malformed client-finals after a valid client-first
