@@ -7,7 +7,6 @@
  *
  *   plog_bench [total_mib (256)] [dir (a mkdtemp under /tmp)]  */
 #define _XOPEN_SOURCE 700
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <event2/thread.h>
 
 #include "batch_build.h"
+#include "tmpdir.h"
 #include "commit.h"
 
 #define NPARTS 8
@@ -36,10 +36,6 @@ struct run {
     size_t next_part;
     int errors;
 };
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f) {
-    return remove(p);
-}
 
 static double now(void) {
     struct timespec ts;
@@ -116,8 +112,8 @@ static int bench(const char *dir, bool sync, size_t total_mib, size_t inflight) 
 
 int main(int argc, char **argv) {
     size_t total = argc > 1 ? strtoul(argv[1], NULL, 10) : 256;
-    char tmpl[] = "/tmp/eddy-plog-bench-XXXXXX";
-    const char *root = argc > 2 ? argv[2] : mkdtemp(tmpl);
+    char tmpl[64];
+    const char *root = argc > 2 ? argv[2] : unit_tmpdir(tmpl, sizeof tmpl, "plog-bench");
     if (!root || total == 0) {
         fprintf(stderr, "usage: plog_bench [total_mib] [dir]\n");
         return 2;
@@ -132,10 +128,10 @@ int main(int argc, char **argv) {
             /* One inflight in sync mode is one fsync per 64 KiB: keep it short. */
             size_t mib = inflights[i] == 1 && sync ? (total < 32 ? total : 32) : total;
             fails += bench(dir, sync, mib, inflights[i]) < 0;
-            nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+            unit_tmpdir_remove(dir);
         }
     }
     if (argc <= 2)
-        nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+        unit_tmpdir_remove(root);
     return fails ? 1 : 0;
 }

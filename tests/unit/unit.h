@@ -6,7 +6,10 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "tmpdir.h"
 
 static int unit_failures;
 static int unit_checks;

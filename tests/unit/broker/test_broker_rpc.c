@@ -23,7 +23,7 @@
 #include "server.h"
 
 static struct event_base *base;
-static char tmpdir[] = "/tmp/eddy-broker-test-XXXXXX";
+static char tmpdir[64];
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -826,7 +826,7 @@ int main(void) {
     struct event *ticker = event_new(base, -1, EV_PERSIST, on_ticker, NULL);
     struct timeval tick = {0, 10000};
     event_add(ticker, &tick);
-    if (!mkdtemp(tmpdir))
+    if (!unit_tmpdir(tmpdir, sizeof tmpdir, "broker-test"))
         return 1;
     RUN(test_config);
     snprintf(ctl_json, sizeof ctl_json,
@@ -853,9 +853,6 @@ int main(void) {
     br_server_stop(ctl);
     event_free(ticker);
     event_base_free(base);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    unit_tmpdir_remove(tmpdir);
     return unit_done();
 }

@@ -2,7 +2,6 @@
  * submit order, LogAppendTime, fn jobs, a full map giving -ENOSPC. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +15,9 @@
 #include "kafka_records.h"
 #include "unit.h"
 
-static char tmp[] = "/tmp/eddy-test-commit-XXXXXX";
+static char tmp[64];
 static pthread_t loop_thread;
 static struct event_base *base;
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f) {
-    return remove(p);
-}
 
 static br_store *open_store(const char *sub, size_t map, bool sync) {
     char dir[256];
@@ -344,7 +339,7 @@ static void test_map_full(void) {
 }
 
 int main(void) {
-    if (!mkdtemp(tmp)) {
+    if (!unit_tmpdir(tmp, sizeof tmp, "test-commit")) {
         perror("mkdtemp");
         return 1;
     }
@@ -355,6 +350,6 @@ int main(void) {
     RUN(test_fn_jobs);
     RUN(test_map_full);
     event_base_free(base);
-    nftw(tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_remove(tmp);
     return unit_done();
 }

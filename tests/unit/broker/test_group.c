@@ -3,7 +3,6 @@
  * a temp dir, surviving a reopen. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +24,7 @@
 #include "offsets.h"
 #include "unit.h"
 
-static char tmp[] = "/tmp/eddy-test-group-XXXXXX";
+static char tmp[64];
 static struct event_base *base;
 static br_store *store;
 static br_committer *committer;
@@ -435,14 +434,9 @@ static void test_client_info_and_metadata_limit(void) {
     free(id);
 }
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f) {
-    (void)st; (void)flag; (void)f;
-    return remove(p);
-}
-
 int main(void) {
     evthread_use_pthreads();
-    if (!mkdtemp(tmp))
+    if (!unit_tmpdir(tmp, sizeof tmp, "test-group"))
         return 2;
     base = event_base_new();
     open_all();
@@ -454,6 +448,6 @@ int main(void) {
     event_base_free(base);
     for (int i = 0; i < n_bodies; i++)
         free(bodies[i]);
-    nftw(tmp, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_remove(tmp);
     return unit_done();
 }

@@ -2,7 +2,6 @@
  * offset, restart recovery, drop, truncate_head, offset_for_time. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,13 +12,9 @@
 #include "plog.h"
 #include "unit.h"
 
-static char tmp[] = "/tmp/eddy-test-plog-XXXXXX";
+static char tmp[64];
 static const uint8_t topic_a[16] = {0xaa, 1, 2, 3};
 static const uint8_t topic_b[16] = {0xbb, 1, 2, 3};
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f) {
-    return remove(p);
-}
 
 static br_store *open_store(const char *sub, bool sync) {
     char dir[256];
@@ -357,7 +352,7 @@ static void test_offset_for_time(void) {
 }
 
 int main(void) {
-    if (!mkdtemp(tmp)) {
+    if (!unit_tmpdir(tmp, sizeof tmp, "test-plog")) {
         perror("mkdtemp");
         return 1;
     }
@@ -366,6 +361,6 @@ int main(void) {
     RUN(test_drop);
     RUN(test_truncate);
     RUN(test_offset_for_time);
-    nftw(tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_remove(tmp);
     return unit_done();
 }

@@ -6,7 +6,6 @@
  * the controller's producer id blocks across a restart. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -21,12 +20,8 @@
 #include "server.h"
 #include "unit.h"
 
-static char tmp[] = "/tmp/eddy-test-producers-XXXXXX";
+static char tmp[64];
 static struct event_base *base;
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f) {
-    return remove(p);
-}
 
 /* ---- the rules ---- */
 
@@ -309,7 +304,7 @@ static void test_producer_ids(void) {
 }
 
 int main(void) {
-    if (!mkdtemp(tmp)) {
+    if (!unit_tmpdir(tmp, sizeof tmp, "test-producers")) {
         perror("mkdtemp");
         return 1;
     }
@@ -320,6 +315,6 @@ int main(void) {
     RUN(test_commit_path);
     RUN(test_producer_ids);
     event_base_free(base);
-    nftw(tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_remove(tmp);
     return unit_done();
 }

@@ -3,7 +3,6 @@
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -11,11 +10,7 @@
 #include "store.h"
 #include "unit.h"
 
-static char tmp[] = "/tmp/eddy-test-store-XXXXXX";
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f) {
-    return remove(p);
-}
+static char tmp[64];
 
 static void path(char *out, size_t cap, const char *sub) {
     snprintf(out, cap, "%s/%s", tmp, sub);
@@ -133,7 +128,7 @@ static void test_read_txn(void) {
 }
 
 int main(void) {
-    if (!mkdtemp(tmp)) {
+    if (!unit_tmpdir(tmp, sizeof tmp, "test-store")) {
         perror("mkdtemp");
         return 1;
     }
@@ -141,6 +136,6 @@ int main(void) {
     RUN(test_open_errors);
     RUN(test_error_map);
     RUN(test_read_txn);
-    nftw(tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_remove(tmp);
     return unit_done();
 }

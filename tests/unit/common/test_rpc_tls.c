@@ -392,8 +392,7 @@ static void test_bad_files(void) {
 int main(void) {
     eddy_log_set_level(EDDY_LOG_ERROR); /* refused handshakes are expected here */
     signal(SIGPIPE, SIG_IGN);
-    snprintf(dir, sizeof dir, "/tmp/eddy-rpc-tls-XXXXXX");
-    if (!mkdtemp(dir)) {
+    if (!unit_tmpdir(dir, sizeof dir, "rpc-tls")) {
         perror("mkdtemp");
         return 1;
     }

@@ -503,13 +503,15 @@ static void test_base64_strict(void) {
 /* ------------------------------------------------------------ config */
 
 static int load_json(const char *json, fe_config *c, char *err, size_t errlen) {
-    char path[] = "/tmp/test_scram_confXXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0 || write(fd, json, strlen(json)) != (ssize_t)strlen(json))
+    char dir[64], path[96];
+    if (!unit_tmpdir(dir, sizeof dir, "test-scram"))
         exit(2);
-    close(fd);
+    snprintf(path, sizeof path, "%s/frontend.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(json, f) < 0 || fclose(f) != 0)
+        exit(2);
     int r = fe_config_load(path, c, err, errlen);
-    unlink(path);
+    unit_tmpdir_remove(dir);
     return r;
 }
 
