@@ -282,25 +282,6 @@ static int decode_partition_resp(kafka_reader *r, int16_t v, arena *a, kafka_fet
     return 0;
 }
 
-/* Tag 0 of the response (v16+): NodeEndpoints, read from its own reader. */
-static int decode_node_endpoints(kafka_reader *r, kafka_reader *sub, arena *a, kafka_fetch_resp *out) {
-    /* node id, host, port, rack, tags */
-    int32_t n = kr_count(sub, true, 11, false);
-    if (!ARENA_ALLOC_N(a, out->node_endpoints, n))
-        return -ENOMEM;
-    out->n_node_endpoints = n;
-    for (int32_t i = 0; i < n && kr_ok(sub); i++) {
-        kafka_fetch_node_endpoint *e = &out->node_endpoints[i];
-        e->node_id = kr_i32(sub);
-        e->host = kr_string(sub, true);
-        e->port = kr_i32(sub);
-        e->rack = kr_nstring(sub, true);
-        kr_skip_tags(sub, true);
-    }
-    check_sub(r, sub);
-    return 0;
-}
-
 int kafka_fetch_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_fetch_resp *out) {
     *out = (kafka_fetch_resp){0};
     if (v < 0 || v > FETCH_MAX_VERSION)
@@ -337,8 +318,12 @@ int kafka_fetch_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_fetch_re
     for (uint32_t i = 0; i < nt && kr_ok(r); i++) {
         uint32_t tag;
         kafka_reader sub = kr_tag_next(r, &tag);
-        if (tag == 0 && v >= 16 && decode_node_endpoints(r, &sub, a, out) < 0)
+        if (tag != 0 || v < 16)
+            continue;
+        /* tag 0 (v16+): NodeEndpoints, read from its own reader */
+        if (kafka_node_endpoints_decode(&sub, a, &out->node_endpoints, &out->n_node_endpoints) < 0)
             return -ENOMEM;
+        check_sub(r, &sub);
     }
     return kr_ok(r) ? 0 : -EBADMSG;
 }
@@ -423,24 +408,6 @@ static void encode_partition_resp(kafka_writer *w, int16_t v, const kafka_fetch_
         encode_partition_resp_tags(w, p);
 }
 
-static void encode_node_endpoints(kafka_writer *w, const kafka_fetch_resp *in) {
-    size_t size = kw_uvarint_size((uint32_t)in->n_node_endpoints + 1);
-    for (int32_t i = 0; i < in->n_node_endpoints; i++)
-        size += 4 + kw_compact_str_size(in->node_endpoints[i].host) + 4 +
-                kw_compact_str_size(in->node_endpoints[i].rack) + 1;
-    kw_uvarint(w, 1);
-    kw_uvarint(w, 0);
-    kw_uvarint(w, (uint32_t)size);
-    kw_array(w, true, in->n_node_endpoints);
-    for (int32_t i = 0; i < in->n_node_endpoints; i++) {
-        kw_i32(w, in->node_endpoints[i].node_id);
-        kw_str(w, true, in->node_endpoints[i].host);
-        kw_i32(w, in->node_endpoints[i].port);
-        kw_str(w, true, in->node_endpoints[i].rack);
-        kw_tags_empty(w, true);
-    }
-}
-
 void kafka_fetch_resp_encode(kafka_writer *w, int16_t v, const kafka_fetch_resp *in) {
     bool flex = v >= FETCH_FLEX_FROM;
     if (v >= 1)
@@ -462,7 +429,7 @@ void kafka_fetch_resp_encode(kafka_writer *w, int16_t v, const kafka_fetch_resp 
         kw_tags_empty(w, flex);
     }
     if (v >= 16 && in->n_node_endpoints > 0)
-        encode_node_endpoints(w, in);
+        kafka_node_endpoints_write_tags(w, in->node_endpoints, in->n_node_endpoints);
     else
         kw_tags_empty(w, flex);
 }

@@ -21,6 +21,7 @@
 
 #include "arena.h"
 #include "kafka_reader.h"
+#include "kafka_proto.h"
 #include "kafka_writer.h"
 
 typedef struct kafka_fetch_replica_state {
@@ -114,12 +115,7 @@ typedef struct kafka_fetch_topic_resp {
     int32_t n_partitions;
 } kafka_fetch_topic_resp;
 
-typedef struct kafka_fetch_node_endpoint {
-    int32_t node_id;
-    kafka_str host;
-    int32_t port;
-    kafka_str rack;                     /* nullable, default null */
-} kafka_fetch_node_endpoint;
+typedef kafka_node_endpoint kafka_fetch_node_endpoint;
 
 typedef struct kafka_fetch_resp {
     int32_t throttle_time_ms;           /* v1+ */

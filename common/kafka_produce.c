@@ -106,24 +106,6 @@ static int decode_partition_resp(kafka_reader *r, int16_t v, arena *a, kafka_pro
     return 0;
 }
 
-/* Tag 0 of the response (v10+): NodeEndpoints, read from its own sub-reader. */
-static int decode_node_endpoints(kafka_reader *sub, arena *a, kafka_produce_resp *out) {
-    /* node id, host, port, rack, tags */
-    int32_t n = kr_count(sub, true, 11, false);
-    if (!ARENA_ALLOC_N(a, out->node_endpoints, n))
-        return -ENOMEM;
-    out->n_node_endpoints = n;
-    for (int32_t i = 0; i < n && kr_ok(sub); i++) {
-        kafka_produce_node_endpoint *e = &out->node_endpoints[i];
-        e->node_id = kr_i32(sub);
-        e->host = kr_string(sub, true);
-        e->port = kr_i32(sub);
-        e->rack = kr_nstring(sub, true);
-        kr_skip_tags(sub, true);
-    }
-    return 0;
-}
-
 int kafka_produce_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_produce_resp *out) {
     *out = (kafka_produce_resp){0};
     if (v < 0 || v > PRODUCE_MAX_VERSION)
@@ -154,7 +136,7 @@ int kafka_produce_resp_decode(kafka_reader *r, int16_t v, arena *a, kafka_produc
         kafka_reader sub = kr_tag_next(r, &tag);
         if (tag != 0 || v < 10)
             continue;
-        if (decode_node_endpoints(&sub, a, out) < 0)
+        if (kafka_node_endpoints_decode(&sub, a, &out->node_endpoints, &out->n_node_endpoints) < 0)
             return -ENOMEM;
         if (!kr_ok(&sub))
             kr_fail(r);
@@ -193,24 +175,6 @@ static void encode_partition_resp(kafka_writer *w, int16_t v, const kafka_produc
     }
 }
 
-static void encode_node_endpoints(kafka_writer *w, const kafka_produce_resp *in) {
-    size_t size = kw_uvarint_size((uint32_t)in->n_node_endpoints + 1);
-    for (int32_t i = 0; i < in->n_node_endpoints; i++)
-        size += 4 + kw_compact_str_size(in->node_endpoints[i].host) + 4 +
-                kw_compact_str_size(in->node_endpoints[i].rack) + 1;
-    kw_uvarint(w, 1);
-    kw_uvarint(w, 0);
-    kw_uvarint(w, (uint32_t)size);
-    kw_array(w, true, in->n_node_endpoints);
-    for (int32_t i = 0; i < in->n_node_endpoints; i++) {
-        kw_i32(w, in->node_endpoints[i].node_id);
-        kw_str(w, true, in->node_endpoints[i].host);
-        kw_i32(w, in->node_endpoints[i].port);
-        kw_str(w, true, in->node_endpoints[i].rack);
-        kw_tags_empty(w, true);
-    }
-}
-
 void kafka_produce_resp_encode(kafka_writer *w, int16_t v, const kafka_produce_resp *in) {
     bool flex = v >= PRODUCE_FLEX_FROM;
     kw_array(w, flex, in->n_responses);
@@ -225,7 +189,7 @@ void kafka_produce_resp_encode(kafka_writer *w, int16_t v, const kafka_produce_r
     if (v >= 1)
         kw_i32(w, in->throttle_time_ms);
     if (v >= 10 && in->n_node_endpoints > 0)
-        encode_node_endpoints(w, in);
+        kafka_node_endpoints_write_tags(w, in->node_endpoints, in->n_node_endpoints);
     else
         kw_tags_empty(w, flex);
 }

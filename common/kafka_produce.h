@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "kafka_reader.h"
+#include "kafka_proto.h"
 #include "kafka_writer.h"
 
 typedef struct kafka_produce_partition {
@@ -59,12 +60,7 @@ typedef struct kafka_produce_topic_resp {
     int32_t n_partition_responses;
 } kafka_produce_topic_resp;
 
-typedef struct kafka_produce_node_endpoint {
-    int32_t node_id;
-    kafka_str host;
-    int32_t port;
-    kafka_str rack;                     /* nullable, default null */
-} kafka_produce_node_endpoint;
+typedef kafka_node_endpoint kafka_produce_node_endpoint;
 
 typedef struct kafka_produce_resp {
     kafka_produce_topic_resp *responses;

@@ -44,6 +44,42 @@ void kafka_resp_header_write(kafka_writer *w, int32_t correlation_id, int16_t he
         kw_tags_empty(w, true);
 }
 
+int kafka_node_endpoints_decode(kafka_reader *sub, arena *a, kafka_node_endpoint **out,
+                                int32_t *n_out) {
+    /* node id, host, port, rack, tags */
+    int32_t n = kr_count(sub, true, 11, false);
+    if (!ARENA_ALLOC_N(a, *out, n))
+        return -ENOMEM;
+    *n_out = n;
+    for (int32_t i = 0; i < n && kr_ok(sub); i++) {
+        kafka_node_endpoint *e = &(*out)[i];
+        e->node_id = kr_i32(sub);
+        e->host = kr_string(sub, true);
+        e->port = kr_i32(sub);
+        e->rack = kr_nstring(sub, true);
+        kr_skip_tags(sub, true);
+    }
+    return 0;
+}
+
+void kafka_node_endpoints_write_tags(kafka_writer *w, const kafka_node_endpoint *eps, int32_t n) {
+    /* the tagged field's size comes first, so compute it */
+    size_t size = kw_uvarint_size((uint32_t)n + 1);
+    for (int32_t i = 0; i < n; i++)
+        size += 4 + kw_compact_str_size(eps[i].host) + 4 + kw_compact_str_size(eps[i].rack) + 1;
+    kw_uvarint(w, 1); /* one tagged field */
+    kw_uvarint(w, 0); /* tag 0 */
+    kw_uvarint(w, (uint32_t)size);
+    kw_array(w, true, n);
+    for (int32_t i = 0; i < n; i++) {
+        kw_i32(w, eps[i].node_id);
+        kw_str(w, true, eps[i].host);
+        kw_i32(w, eps[i].port);
+        kw_str(w, true, eps[i].rack);
+        kw_tags_empty(w, true);
+    }
+}
+
 const char *kafka_err_name(int16_t code) {
     switch (code) {
     case KAFKA_ERR_NONE: return "NONE";

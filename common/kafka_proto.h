@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "kafka_reader.h"
 #include "kafka_writer.h"
 
@@ -152,6 +153,22 @@ void kafka_req_header_write(kafka_writer *w, const kafka_req_header *h);
 
 /** Write a response header: v0 (correlation id) or v1 (plus empty tags). */
 void kafka_resp_header_write(kafka_writer *w, int32_t correlation_id, int16_t header_version);
+
+/** One entry of NodeEndpoints, the tag-0 field of Produce (v10+) and Fetch
+ *  (v16+) responses. host and rack are views. */
+typedef struct kafka_node_endpoint {
+    int32_t node_id;
+    kafka_str host;
+    int32_t port;
+    kafka_str rack;                     /* nullable, default null */
+} kafka_node_endpoint;
+
+/** Decode the NodeEndpoints array from the tagged field's own reader @p sub
+ *  into @p a. Returns 0 or -ENOMEM; malformed input leaves sub failed. */
+int kafka_node_endpoints_decode(kafka_reader *sub, arena *a, kafka_node_endpoint **out,
+                                int32_t *n);
+/** Write a whole top-level tag section holding only NodeEndpoints (tag 0). */
+void kafka_node_endpoints_write_tags(kafka_writer *w, const kafka_node_endpoint *eps, int32_t n);
 
 /** Human-readable name of a Kafka error code ("UNKNOWN" if unknown). */
 const char *kafka_err_name(int16_t code);
