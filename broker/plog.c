@@ -525,6 +525,10 @@ static int seek_batch(MDB_cursor *cur, uint32_t part_id, int64_t offset, MDB_val
     return rc == 0 || rc == MDB_NOTFOUND ? -ENOENT : br_store_error(rc);
 }
 
+/* Batches at least this big go out by reference to the LMDB map (one
+ * evbuffer chain each); smaller ones are cheaper to copy than to chain. */
+#define READ_BY_REF_MIN 4096
+
 int br_plog_read(br_store *s, br_part *p, int64_t offset, size_t max_bytes,
                  struct evbuffer *out, size_t *n) {
     /* hw is loaded before the transaction starts: every batch below it was
@@ -536,15 +540,20 @@ int br_plog_read(br_store *s, br_part *p, int64_t offset, size_t max_bytes,
         return -ERANGE;
     if (offset == hw)
         return 0;
+    /* A pinned snapshot lets the bytes leave without a copy; when all pins
+     * are taken (many slow readers), fall back to a copy. */
     MDB_txn *txn;
-    int r = br_store_read_begin(s, &txn);
+    br_pin *pin = NULL;
+    int r = br_store_pin_begin(s, &pin, &txn);
+    if (r == -EBUSY)
+        r = br_store_read_begin(s, &txn);
     if (r < 0)
         return r;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, br_store_dbi(s, "log"), &cur);
     if (rc) {
-        br_store_read_end(s, txn);
-        return br_store_error(rc);
+        r = br_store_error(rc);
+        goto out;
     }
     MDB_val k, v;
     int64_t base;
@@ -553,7 +562,15 @@ int br_plog_read(br_store *s, br_part *p, int64_t offset, size_t max_bytes,
         /* KIP-74: the first batch goes out even when larger than max_bytes. */
         if (*n > 0 && v.mv_size > max_bytes - *n)
             break;
-        if (evbuffer_add(out, v.mv_data, v.mv_size) < 0) {
+        if (pin && v.mv_size >= READ_BY_REF_MIN) {
+            br_pin_ref(pin);
+            if (evbuffer_add_reference(out, v.mv_data, v.mv_size, br_pin_evbuffer_cleanup,
+                                       pin) < 0) {
+                br_pin_unref(pin);
+                r = -ENOMEM;
+                break;
+            }
+        } else if (evbuffer_add(out, v.mv_data, v.mv_size) < 0) {
             r = -ENOMEM;
             break;
         }
@@ -568,7 +585,11 @@ int br_plog_read(br_store *s, br_part *p, int64_t offset, size_t max_bytes,
     if (r == -ENOENT)
         r = 0; /* nothing stored from offset on (all below hw was cut) */
     mdb_cursor_close(cur);
-    br_store_read_end(s, txn);
+out:
+    if (pin)
+        br_pin_unref(pin); /* the chains added keep their own references */
+    else
+        br_store_read_end(s, txn);
     return r;
 }
 

@@ -54,7 +54,10 @@ int br_plog_drop(br_store *s, const uint8_t topic_id[16], int32_t partition);
  *  @p offset, up to @p max_bytes — but always at least one whole batch when
  *  one exists (KIP-74), and never past the high watermark. *n gets the bytes
  *  appended. Returns 0, or -ERANGE when offset < log_start or offset >
- *  high_watermark, or -errno. offset == high_watermark gives 0 bytes. */
+ *  high_watermark, or -errno. offset == high_watermark gives 0 bytes.
+ *  Large batches are added by reference to the LMDB map under a pinned read
+ *  (br_store_pin_begin), so @p out must be treated as read-only and freed
+ *  or drained in time: its chains hold the snapshot. */
 int br_plog_read(br_store *s, br_part *p, int64_t offset, size_t max_bytes,
                  struct evbuffer *out, size_t *n);
 

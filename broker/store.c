@@ -5,7 +5,11 @@
  * thread rather than the transaction handle. */
 #include "store.h"
 
+#include "log.h"
+
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +37,18 @@ struct br_store {
     bool rtxn_busy;
     void *ctx[BR_STORE_CTX_MAX];
     void (*ctx_free[BR_STORE_CTX_MAX])(void *);
+    /* Pins: the last unref may come from whichever thread drains the
+     * evbuffer, so the free list and the count are under a lock. */
+    pthread_mutex_t pin_lock;
+    br_pin *pin_free; /* ended pins whose transaction is reset, for renew */
+    int pins_live;
+};
+
+struct br_pin {
+    br_store *store;
+    MDB_txn *txn;
+    atomic_int refs;
+    br_pin *next; /* on the free list */
 };
 
 int br_store_error(int mdb_rc) {
@@ -134,12 +150,17 @@ int br_store_open(const br_store_opts *opts, br_store **out) {
     if (!s)
         return -ENOMEM;
     s->sync = opts->sync;
+    pthread_mutex_init(&s->pin_lock, NULL);
     int rc = mdb_env_create(&s->env);
     if (rc) {
+        pthread_mutex_destroy(&s->pin_lock);
         free(s);
         return br_store_error(rc);
     }
     rc = mdb_env_set_maxdbs(s->env, STORE_MAX_DBS);
+    /* room for every pin next to the loop's, the writer's and the tools' */
+    if (!rc)
+        rc = mdb_env_set_maxreaders(s->env, 126 + BR_STORE_PINS_MAX);
     if (!rc)
         rc = mdb_env_set_mapsize(s->env, opts->map_size ? opts->map_size : STORE_DEFAULT_MAP);
     unsigned flags = MDB_NOTLS | (opts->sync ? 0 : MDB_NOSYNC);
@@ -161,6 +182,7 @@ fail:
     for (int i = 0; i < s->n_dbs; i++)
         free(s->dbs[i].name);
     mdb_env_close(s->env);
+    pthread_mutex_destroy(&s->pin_lock);
     free(s);
     return r;
 }
@@ -174,11 +196,20 @@ void br_store_close(br_store *s) {
     }
     if (s->rtxn)
         mdb_txn_abort(s->rtxn);
+    if (s->pins_live > 0) /* a bug: some evbuffer outlived the server */
+        LOG_WARN("store", "closing with %d pinned reads still live", s->pins_live);
+    while (s->pin_free) {
+        br_pin *p = s->pin_free;
+        s->pin_free = p->next;
+        mdb_txn_abort(p->txn);
+        free(p);
+    }
     if (!s->sync)
         mdb_env_sync(s->env, 1);
     for (int i = 0; i < s->n_dbs; i++)
         free(s->dbs[i].name);
     mdb_env_close(s->env);
+    pthread_mutex_destroy(&s->pin_lock);
     free(s);
 }
 
@@ -262,6 +293,66 @@ void br_store_read_end(br_store *s, MDB_txn *txn) {
     } else {
         mdb_txn_abort(txn);
     }
+}
+
+int br_store_pin_begin(br_store *s, br_pin **pin, MDB_txn **txn) {
+    pthread_mutex_lock(&s->pin_lock);
+    if (s->pins_live >= BR_STORE_PINS_MAX) {
+        pthread_mutex_unlock(&s->pin_lock);
+        return -EBUSY;
+    }
+    br_pin *p = s->pin_free;
+    if (p)
+        s->pin_free = p->next;
+    s->pins_live++;
+    pthread_mutex_unlock(&s->pin_lock);
+    int rc;
+    if (p) {
+        rc = mdb_txn_renew(p->txn);
+        if (rc) {
+            mdb_txn_abort(p->txn);
+            p->txn = NULL;
+        }
+    } else {
+        p = calloc(1, sizeof *p);
+        rc = p ? 0 : ENOMEM;
+    }
+    if (!rc && !p->txn)
+        rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &p->txn);
+    if (rc) {
+        free(p);
+        pthread_mutex_lock(&s->pin_lock);
+        s->pins_live--;
+        pthread_mutex_unlock(&s->pin_lock);
+        return br_store_error(rc);
+    }
+    p->store = s;
+    p->next = NULL;
+    atomic_store(&p->refs, 1);
+    *pin = p;
+    *txn = p->txn;
+    return 0;
+}
+
+void br_pin_ref(br_pin *pin) { atomic_fetch_add(&pin->refs, 1); }
+
+void br_pin_unref(br_pin *pin) {
+    if (atomic_fetch_sub(&pin->refs, 1) != 1)
+        return;
+    br_store *s = pin->store;
+    /* reset releases the snapshot now; the handle stays for a renew */
+    mdb_txn_reset(pin->txn);
+    pthread_mutex_lock(&s->pin_lock);
+    pin->next = s->pin_free;
+    s->pin_free = pin;
+    s->pins_live--;
+    pthread_mutex_unlock(&s->pin_lock);
+}
+
+void br_pin_evbuffer_cleanup(const void *data, size_t len, void *pin) {
+    (void)data;
+    (void)len;
+    br_pin_unref(pin);
 }
 
 void *br_store_ctx(br_store *s, int slot) {

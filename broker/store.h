@@ -68,6 +68,24 @@ int br_store_read_begin(br_store *s, MDB_txn **txn);
 /** End a read transaction from br_store_read_begin(). Accepts NULL. */
 void br_store_read_end(br_store *s, MDB_txn *txn);
 
+/** A read transaction whose end waits for the last reference to bytes read
+ *  under it, so LMDB-mapped values can go into an evbuffer by reference
+ *  (evbuffer_add_reference) and be written to a socket without a copy. While
+ *  a pin lives, LMDB cannot reuse the pages it sees: pins are for data on
+ *  its way out, never for holding state. At most BR_STORE_PINS_MAX live at
+ *  once; beyond that br_store_pin_begin says -EBUSY and the caller copies.
+ *  Begin on the loop thread; refs may be dropped on any thread. */
+typedef struct br_pin br_pin;
+enum { BR_STORE_PINS_MAX = 64 };
+/** Begin a pinned read: *pin holds one reference, *txn is its transaction
+ *  (valid until the last br_pin_unref). Returns 0, -EBUSY or -errno. */
+int br_store_pin_begin(br_store *s, br_pin **pin, MDB_txn **txn);
+void br_pin_ref(br_pin *pin);
+/** Drop a reference; the last one ends the transaction. */
+void br_pin_unref(br_pin *pin);
+/** evbuffer_add_reference cleanup: drops the reference taken for that chunk. */
+void br_pin_evbuffer_cleanup(const void *data, size_t len, void *pin);
+
 /** Per-store state of other broker modules (plog's partition table), freed
  *  by br_store_close() with @p free_fn (in reverse slot order, before the
  *  environment closes). Loop thread only. */
