@@ -17,6 +17,7 @@
 #include "api.h"
 #include "auth.h"
 #include "fe_errors.h"
+#include "fetch_ahead.h"
 #include "kafka_fetch.h"
 #include "kafka_records.h"
 #include "route.h"
@@ -40,7 +41,9 @@ typedef struct fx_call {
     fx_ctx *ctx;
     int *idx;
     int n;
+    int32_t broker_id;
     rpc_client *client;
+    Eddy__FetchRequest q;     /* as sent (partitions in the request's arena) */
     uint64_t id;
     bool done;
 } fx_call;
@@ -55,6 +58,8 @@ struct fx_ctx {
     int n_calls;
     int outstanding;
     bool woken;
+    bool sending;             /* send_calls is still sending */
+    bool wake_due;            /* enough data came while sending: wake after */
     int64_t bytes;
     bool refreshed;
 };
@@ -67,9 +72,10 @@ static void finish(fx_ctx *c) {
     fe_req_finish(req, &w);
 }
 
-/* Records in the batches of @p buf (for stats): reads only each batch
+/* Records in the batches of @p buf (for stats), and *next the offset after
+ * the last batch (unchanged when none parses): reads only each batch
  * header, stepping from batch to batch through the chains. */
-static uint64_t count_records(struct evbuffer *buf) {
+static uint64_t scan_batches(struct evbuffer *buf, int64_t *next) {
     size_t len = evbuffer_get_length(buf), off = 0;
     struct evbuffer_ptr at;
     uint64_t n = 0;
@@ -82,6 +88,7 @@ static uint64_t count_records(struct evbuffer *buf) {
             kafka_batch_parse(h, sizeof h, &b) < 0 || b.total_len > len - off)
             break;
         n += (uint64_t)b.last_offset_delta + 1;
+        *next = b.base_offset + b.last_offset_delta + 1;
         off += b.total_len;
         if (off == len || evbuffer_ptr_set(buf, &at, b.total_len, EVBUFFER_PTR_ADD) < 0)
             break;
@@ -111,6 +118,20 @@ static void wake_others(fx_ctx *c) {
     }
 }
 
+/* Send the follow-up of @p fc (same partitions, offsets @p next) ahead of
+ * the client's next Fetch (fetch_ahead.h). */
+static void read_ahead(fx_ctx *c, fx_call *fc, Eddy__FetchPartition *next) {
+    Eddy__FetchPartition **pp = arena_calloc(&c->req->arena, (size_t)fc->n, sizeof *pp);
+    if (!pp)
+        return;
+    for (int i = 0; i < fc->n; i++)
+        pp[i] = &next[i];
+    Eddy__FetchRequest q = fc->q;
+    q.partitions = pp;
+    fe_fetch_ahead_start(c->req->conn, fc->broker_id, fc->client,
+                         fe_route_version(c->req->worker->route), &q);
+}
+
 static void on_reply(int err, rpc_frame *reply, void *arg) {
     fx_call *fc = arg;
     fx_ctx *c = fc->ctx;
@@ -132,6 +153,11 @@ static void on_reply(int err, rpc_frame *reply, void *arg) {
             err = -EBADMSG;
     }
     size_t off = 0;
+    /* the follow-up request a read-ahead would send; NULL: none */
+    Eddy__FetchPartition *next = NULL;
+    if (!err && c->req->worker->conf->fetch_ahead_bytes > 0)
+        next = arena_calloc(&c->req->arena, (size_t)fc->n, sizeof *next);
+    bool backlog = false;
     for (int i = 0; i < fc->n; i++) {
         kafka_fetch_partition_resp *o = c->parts[fc->idx[i]].out;
         if (err) {
@@ -142,6 +168,7 @@ static void on_reply(int err, rpc_frame *reply, void *arg) {
         if (pr->records_len > reply->tail_len - off) {
             o->error_code = KAFKA_ERR_UNKNOWN_SERVER_ERROR;
             off = reply->tail_len;
+            next = NULL;
             continue;
         }
         o->error_code = fe_kafka_error_from_status(pr->status);
@@ -158,27 +185,81 @@ static void on_reply(int err, rpc_frame *reply, void *arg) {
                     evbuffer_free(rb);
                 o->error_code = KAFKA_ERR_UNKNOWN_SERVER_ERROR;
                 off = reply->tail_len;
+                next = NULL;
                 continue;
             }
             o->records.ptr = NULL;
             o->records.len = (int32_t)pr->records_len;
             o->records_buf = rb;
             c->bytes += pr->records_len;
-            fe_stats_records_out(c->req->worker->stats, count_records(rb));
+            int64_t after = -1;
+            fe_stats_records_out(c->req->worker->stats, scan_batches(rb, &after));
+            if (next) {
+                next[i] = *fc->q.partitions[i];
+                next[i].fetch_offset = after;
+                /* half the partition's limit or more: a backlog, likely more to read */
+                int32_t limit = fc->q.partitions[i]->max_bytes;
+                if (limit > 0 && 2 * (int64_t)pr->records_len >= limit)
+                    backlog = true;
+            }
+        } else if (next) {
+            next[i] = *fc->q.partitions[i];
         }
+        if (next && (pr->status != EDDY__STATUS__OK || (pr->records_len && next[i].fetch_offset < 0)))
+            next = NULL;
         off += pr->records_len;
         if (fe_status_wants_refresh(pr->status) && !c->refreshed) {
             c->refreshed = true;
             fe_route_refresh(c->req->worker->route, NULL, NULL);
         }
     }
+    if (next && backlog && fe_req_conn_alive(c->req))
+        read_ahead(c, fc, next);
 out:
     if (res)
         protobuf_c_message_free_unpacked(&res->base, NULL);
-    if (c->bytes >= (c->in.min_bytes > 0 ? c->in.min_bytes : 1) && c->outstanding > 1)
-        wake_others(c);
+    if (c->bytes >= (c->in.min_bytes > 0 ? c->in.min_bytes : 1) && c->outstanding > 1) {
+        /* a read-ahead answers inside send_calls: calls not sent yet could
+         * not be woken, so wake them once all are out */
+        if (c->sending)
+            c->wake_due = true;
+        else
+            wake_others(c);
+    }
     if (--c->outstanding == 0)
         finish(c);
+}
+
+/* Answer @p fc from the connection's read-ahead for its broker when that
+ * asked the same (fetch_ahead.h): its partitions are put in the
+ * read-ahead's order first, which is the order of the reply. Returns false
+ * when there is none: send the call. */
+static bool take_ahead(fx_ctx *c, fx_call *fc) {
+    if (c->req->worker->conf->fetch_ahead_bytes <= 0)
+        return false;
+    arena *ar = &c->req->arena;
+    int *order = arena_calloc(ar, (size_t)fc->n, sizeof *order);
+    if (!order)
+        return false;
+    fe_ahead *a = fe_fetch_ahead_find(c->req->conn, fc->broker_id, &fc->q, order);
+    if (!a)
+        return false;
+    int *idx = arena_calloc(ar, (size_t)fc->n, sizeof *idx);
+    Eddy__FetchPartition **pp = arena_calloc(ar, (size_t)fc->n, sizeof *pp);
+    if (!idx || !pp) {
+        /* out of memory: its reply cannot be matched up; let it go */
+        fe_fetch_ahead_claim(a, on_wake_reply, NULL);
+        return false;
+    }
+    for (int j = 0; j < fc->n; j++) {
+        idx[j] = fc->idx[order[j]];
+        pp[j] = fc->q.partitions[order[j]];
+    }
+    fc->idx = idx;
+    fc->q.partitions = pp;
+    /* id 0: not wakeable, and needs no wake: it was sent with max_wait 0 */
+    fe_fetch_ahead_claim(a, on_reply, fc);
+    return true;
 }
 
 static void send_calls(fx_ctx *c) {
@@ -191,6 +272,7 @@ static void send_calls(fx_ctx *c) {
     }
     int max_wait = c->in.max_wait_ms < 0 ? 0 : c->in.max_wait_ms;
     c->outstanding = 1;
+    c->sending = true;
     for (int i = 0; i < c->n_parts; i++) {
         if (!c->parts[i].routed)
             continue;
@@ -232,15 +314,20 @@ static void send_calls(fx_ctx *c) {
             fpp[fc->n] = e;
             idx[fc->n++] = j;
         }
-        Eddy__FetchRequest q = EDDY__FETCH_REQUEST__INIT;
-        q.max_wait_ms = max_wait;
-        q.min_bytes = c->in.min_bytes;
-        q.max_bytes = c->in.max_bytes;
-        q.n_partitions = (size_t)fc->n;
-        q.partitions = fpp;
+        fc->broker_id = broker;
+        Eddy__FetchRequest *q = &fc->q;
+        eddy__fetch_request__init(q);
+        /* data already in from a read-ahead: this one need not wait */
+        q->max_wait_ms = c->bytes >= (c->in.min_bytes > 0 ? c->in.min_bytes : 1) ? 0 : max_wait;
+        q->min_bytes = c->in.min_bytes;
+        q->max_bytes = c->in.max_bytes;
+        q->n_partitions = (size_t)fc->n;
+        q->partitions = fpp;
         c->calls[c->n_calls++] = fc;
         c->outstanding++;
-        fc->id = rpc_client_call_ex(bc, EDDY__METHOD__FETCH, fe_route_version(route), &q.base, NULL,
+        if (take_ahead(c, fc))
+            continue;
+        fc->id = rpc_client_call_ex(bc, EDDY__METHOD__FETCH, fe_route_version(route), &q->base, NULL,
                                     max_wait + req->worker->conf->request_timeout_ms,
                                     RPC_CALL_SPLIT_TAIL, on_reply, fc);
         if (!fc->id) {
@@ -250,6 +337,9 @@ static void send_calls(fx_ctx *c) {
                 c->parts[idx[k]].out->error_code = KAFKA_ERR_NOT_LEADER_OR_FOLLOWER;
         }
     }
+    c->sending = false;
+    if (c->wake_due && c->outstanding > 1)
+        wake_others(c);
     if (--c->outstanding == 0)
         finish(c);
 }

@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "dispatch.h"
+#include "fetch_ahead.h"
 #include "fe.h"
 #include "kafka_api.h"
 #include "log.h"
@@ -69,6 +70,7 @@ void fe_frame_evbuffer_cleanup(const void *data, size_t len, void *extra) {
 static void conn_unref(fe_conn *c) {
     if (--c->refs > 0)
         return;
+    fe_fetch_ahead_free(c);
     fe_scram_free(&c->scram);
     free(c);
 }

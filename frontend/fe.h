@@ -91,6 +91,7 @@ struct fe_conn {
     uint64_t accepted_ns;
     uint64_t last_active_ns;  /* last read or completed write */
     uint64_t id;
+    struct fe_ahead *fetch_ahead; /* read-aheads per broker (fetch_ahead.h) */
     LIST_ENTRY(fe_conn) link;
 };
 

@@ -298,6 +298,7 @@ int fe_config_load(const char *path, fe_config *c, char *err, size_t errlen) {
     c->auth_timeout_ms = 30000;
     c->auto_create_topics = true;
     c->request_timeout_ms = 30000;
+    c->fetch_ahead_bytes = 256ll << 20;
 
     const char *key;
     json_t *v;
@@ -376,6 +377,10 @@ int fe_config_load(const char *path, fe_config *c, char *err, size_t errlen) {
             if (get_int(v, 1024, 1 << 20, &n))
                 FAIL("max_request_bytes_unauth must be 1024 .. 1 MiB");
             c->max_request_bytes_unauth = (size_t)n;
+        } else if (!strcmp(key, "fetch_ahead_bytes")) {
+            if (get_int(v, 0, 1LL << 40, &n))
+                FAIL("fetch_ahead_bytes must be 0 .. 1 TiB");
+            c->fetch_ahead_bytes = n;
         } else if (!strcmp(key, "max_inflight")) {
             if (get_int(v, 1, 1024, &n))
                 FAIL("max_inflight must be 1 .. 1024");

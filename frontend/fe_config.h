@@ -74,6 +74,7 @@ typedef struct fe_config {
     int auth_timeout_ms;        /* SASL listeners: close if not authenticated by then */
     bool auto_create_topics;
     int request_timeout_ms;     /* RPC timeout for non-fetch calls */
+    int64_t fetch_ahead_bytes;  /* memory for Fetch read-ahead (fetch_ahead.h); 0: off */
     bool allow_sasl_plaintext;
     fe_scram_user scram_users[FE_MAX_SCRAM_USERS];
     int n_scram_users;

@@ -39,6 +39,7 @@
 #include <jansson.h>
 
 #include "fe.h"
+#include "fetch_ahead.h"
 #include "group_place.h"
 #include "kafka_consumer_protocol.h"
 #include "kafka_describegroups.h"
@@ -412,6 +413,9 @@ static json_t *frontend_json(const fe_stats_http *s, const fe_counters *c) {
     json_object_set_new(fe, "bytes_out", json_integer((json_int_t)c->bytes_out));
     json_object_set_new(fe, "records_in", json_integer((json_int_t)c->records_in));
     json_object_set_new(fe, "records_out", json_integer((json_int_t)c->records_out));
+    json_object_set_new(fe, "fetch_ahead_hits", json_integer((json_int_t)fe_fetch_ahead_hits()));
+    json_object_set_new(fe, "fetch_ahead_misses",
+                        json_integer((json_int_t)fe_fetch_ahead_misses()));
     json_object_set_new(fe, "glitches", json_integer((json_int_t)c->glitches));
     json_object_set_new(fe, "auth_failures", json_integer((json_int_t)c->auth_failures));
     json_object_set_new(fe, "uptime_s",
@@ -579,6 +583,11 @@ static int render_prom(scrape *sc, struct evbuffer *o) {
                 c->records_in);
     prom_scalar(o, "eddy_frontend_records_out_total", "counter", "Records fetched.",
                 c->records_out);
+    prom_scalar(o, "eddy_frontend_fetch_ahead_hits_total", "counter",
+                "Fetch RPCs answered from a read-ahead.", fe_fetch_ahead_hits());
+    prom_scalar(o, "eddy_frontend_fetch_ahead_misses_total", "counter",
+                "Read-aheads dropped because the next Fetch asked for something else.",
+                fe_fetch_ahead_misses());
     prom_scalar(o, "eddy_frontend_glitches_total", "counter",
                 "Malformed or refused client input.", c->glitches);
     prom_scalar(o, "eddy_frontend_auth_failures_total", "counter",

@@ -11,6 +11,7 @@
 #include <event2/thread.h>
 #include <event2/util.h>
 
+#include "fetch_ahead.h"
 #include "log.h"
 #include "route.h"
 #include "stats.h"
@@ -102,6 +103,7 @@ fe_workers *fe_workers_start(const fe_config *conf, void *tls_ctx, int n) {
     fe_workers *ws = calloc(1, sizeof *ws);
     if (!ws)
         return NULL;
+    fe_fetch_ahead_set_budget(conf->fetch_ahead_bytes);
     ws->n = n;
     ws->w = calloc((size_t)n, sizeof *ws->w);
     ws->threads = calloc((size_t)n, sizeof *ws->threads);
