@@ -65,7 +65,9 @@ void fe_frame_evbuffer_cleanup(const void *data, size_t len, void *extra) {
     fe_frame_unref(extra);
 }
 
-#define FE_MAX_SINGLE_WRITE (1u << 20)
+/* Fetch responses are megabytes; see FILL_BUDGET_PER_WAKEUP in
+ * common/rpc_client.c for why 4 MiB. */
+#define FE_MAX_SINGLE_WRITE (4u << 20)
 
 static void conn_unref(fe_conn *c) {
     if (--c->refs > 0)
