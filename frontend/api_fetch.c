@@ -262,6 +262,12 @@ static bool take_ahead(fx_ctx *c, fx_call *fc) {
     return true;
 }
 
+static bool fx_pick(const void *items, int i, int32_t *broker_id) {
+    const fx_part *p = &((const fx_part *)items)[i];
+    *broker_id = p->broker_id;
+    return p->routed;
+}
+
 static void send_calls(fx_ctx *c) {
     fe_req *req = c->req;
     fe_route *route = req->worker->route;
@@ -270,49 +276,45 @@ static void send_calls(fx_ctx *c) {
         fe_req_fail(req, "out of memory");
         return;
     }
+    fe_broker_group *groups;
+    int ng = fe_route_group(&req->arena, c->n_parts, fx_pick, c->parts, &groups);
+    if (ng < 0) {
+        fe_req_fail(req, "out of memory");
+        return;
+    }
     int max_wait = c->in.max_wait_ms < 0 ? 0 : c->in.max_wait_ms;
     c->outstanding = 1;
     c->sending = true;
-    for (int i = 0; i < c->n_parts; i++) {
-        if (!c->parts[i].routed)
-            continue;
-        int32_t broker = c->parts[i].broker_id;
-        int n = 0;
-        for (int j = i; j < c->n_parts; j++)
-            if (c->parts[j].routed && c->parts[j].broker_id == broker)
-                n++;
+    for (int g = 0; g < ng; g++) {
+        int32_t broker = groups[g].broker_id;
+        int n = groups[g].n;
+        int *idx = groups[g].idx;
         fx_call *fc = arena_alloc(&req->arena, sizeof *fc);
-        int *idx = arena_calloc(&req->arena, (size_t)n, sizeof *idx);
         Eddy__FetchPartition *fp = arena_calloc(&req->arena, (size_t)n, sizeof *fp);
         Eddy__FetchPartition **fpp = arena_calloc(&req->arena, (size_t)n, sizeof *fpp);
         rpc_client *bc = fe_route_broker(route, broker);
-        if (!fc || !idx || !fp || !fpp || !bc) {
-            for (int j = i; j < c->n_parts; j++)
-                if (c->parts[j].routed && c->parts[j].broker_id == broker) {
-                    c->parts[j].routed = false;
-                    c->parts[j].out->error_code = KAFKA_ERR_NOT_LEADER_OR_FOLLOWER;
-                }
+        for (int k = 0; k < n; k++)
+            c->parts[idx[k]].routed = false;
+        if (!fc || !fp || !fpp || !bc) {
+            for (int k = 0; k < n; k++)
+                c->parts[idx[k]].out->error_code = KAFKA_ERR_NOT_LEADER_OR_FOLLOWER;
             continue;
         }
         fc->ctx = c;
         fc->idx = idx;
         fc->client = bc;
-        for (int j = i; j < c->n_parts; j++) {
-            fx_part *p = &c->parts[j];
-            if (!p->routed || p->broker_id != broker)
-                continue;
-            p->routed = false;
+        for (fc->n = 0; fc->n < n; fc->n++) {
+            const fx_part *p = &c->parts[idx[fc->n]];
             Eddy__FetchPartition *e = &fp[fc->n];
             eddy__fetch_partition__init(e);
             e->topic = (char *)p->topic;
-            e->topic_id.data = p->topic_id.b;
+            e->topic_id.data = (uint8_t *)p->topic_id.b;
             e->topic_id.len = 16;
             e->partition = p->partition;
             e->fetch_offset = p->fetch_offset;
             e->max_bytes = p->max_bytes;
             e->epoch = p->epoch;
             fpp[fc->n] = e;
-            idx[fc->n++] = j;
         }
         fc->broker_id = broker;
         Eddy__FetchRequest *q = &fc->q;

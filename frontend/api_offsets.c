@@ -83,29 +83,39 @@ static void on_reply(int err, rpc_frame *reply, void *arg) {
         q->done(q);
 }
 
+static bool oq_pick(const void *items, int i, int32_t *broker_id) {
+    const oq_item *it = &((const oq_item *)items)[i];
+    *broker_id = it->broker_id;
+    return it->routed;
+}
+
 static void oq_send(oq *q) {
     fe_req *req = q->req;
     fe_route *route = req->worker->route;
+    fe_broker_group *groups;
+    int ng = fe_route_group(&req->arena, q->n, oq_pick, q->items, &groups);
+    if (ng < 0) {
+        /* out of memory: every item unanswered, as when a call cannot go */
+        for (int i = 0; i < q->n; i++)
+            if (q->items[i].routed) {
+                q->items[i].routed = false;
+                q->items[i].error = KAFKA_ERR_NOT_LEADER_OR_FOLLOWER;
+            }
+        q->done(q);
+        return;
+    }
     q->outstanding = 1;
-    for (int i = 0; i < q->n; i++) {
-        if (!q->items[i].routed)
-            continue;
-        int32_t broker = q->items[i].broker_id;
-        int n = 0;
-        for (int j = i; j < q->n; j++)
-            if (q->items[j].routed && q->items[j].broker_id == broker)
-                n++;
+    for (int g = 0; g < ng; g++) {
+        int n = groups[g].n;
+        int *idx = groups[g].idx;
         oq_call *oc = arena_alloc(&req->arena, sizeof *oc);
-        int *idx = arena_calloc(&req->arena, (size_t)n, sizeof *idx);
         Eddy__ListOffsetsPartition *lp = arena_calloc(&req->arena, (size_t)n, sizeof *lp);
         Eddy__ListOffsetsPartition **lpp = arena_calloc(&req->arena, (size_t)n, sizeof *lpp);
-        rpc_client *bc = fe_route_broker(route, broker);
-        for (int j = i; j < q->n; j++) {
-            oq_item *it = &q->items[j];
-            if (!it->routed || it->broker_id != broker)
-                continue;
+        rpc_client *bc = fe_route_broker(route, groups[g].broker_id);
+        for (int k = 0; k < n; k++) {
+            oq_item *it = &q->items[idx[k]];
             it->routed = false;
-            if (!oc || !idx || !lp || !lpp || !bc) {
+            if (!oc || !lp || !lpp || !bc) {
                 it->error = KAFKA_ERR_NOT_LEADER_OR_FOLLOWER;
                 continue;
             }
@@ -117,8 +127,7 @@ static void oq_send(oq *q) {
             e->partition = it->partition;
             e->timestamp = it->timestamp;
             e->epoch = it->map_epoch;
-            lpp[oc->n] = e;
-            idx[oc->n++] = j;
+            lpp[oc->n++] = e;
         }
         if (!oc || !oc->n)
             continue;

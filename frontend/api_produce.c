@@ -156,6 +156,12 @@ static void route_pending(pr_ctx *c) {
     }
 }
 
+static bool pr_pick(const void *items, int i, int32_t *broker_id) {
+    const pr_part *p = &((const pr_part *)items)[i];
+    *broker_id = p->broker_id;
+    return p->pending;
+}
+
 static void send_round(pr_ctx *c) {
     fe_req *req = c->req;
     fe_route *route = req->worker->route;
@@ -165,49 +171,43 @@ static void send_round(pr_ctx *c) {
     if (timeout > 300000)
         timeout = 300000;
     timeout += 1000; /* let the broker's own answer arrive first */
+    fe_broker_group *groups;
+    int ng = fe_route_group(&req->arena, c->n_parts, pr_pick, c->parts, &groups);
+    if (ng < 0) {
+        fe_req_fail(req, "out of memory");
+        return;
+    }
     c->outstanding = 1; /* guard: no completion before every call is sent */
-    for (int i = 0; i < c->n_parts; i++) {
-        if (!c->parts[i].pending)
-            continue;
-        int32_t broker = c->parts[i].broker_id;
-        /* gather every pending partition of this broker */
-        int n = 0;
-        for (int j = i; j < c->n_parts; j++)
-            if (c->parts[j].pending && c->parts[j].broker_id == broker)
-                n++;
+    for (int g = 0; g < ng; g++) {
+        int32_t broker = groups[g].broker_id;
+        int n = groups[g].n;
+        int *idx = groups[g].idx;
         pr_call *pc = arena_alloc(&req->arena, sizeof *pc);
-        int *idx = arena_calloc(&req->arena, (size_t)n, sizeof *idx);
         Eddy__ProducePartition *pp = arena_calloc(&req->arena, (size_t)n, sizeof *pp);
         Eddy__ProducePartition **ppp = arena_calloc(&req->arena, (size_t)n, sizeof *ppp);
         struct evbuffer *tail = evbuffer_new();
-        if (!pc || !idx || !pp || !ppp || !tail) {
+        for (int k = 0; k < n; k++)
+            c->parts[idx[k]].pending = false;
+        if (!pc || !pp || !ppp || !tail) {
             if (tail)
                 evbuffer_free(tail);
-            for (int j = i; j < c->n_parts; j++)
-                if (c->parts[j].pending && c->parts[j].broker_id == broker) {
-                    c->parts[j].pending = false;
-                    c->parts[j].out->error_code = KAFKA_ERR_UNKNOWN_SERVER_ERROR;
-                }
+            for (int k = 0; k < n; k++)
+                c->parts[idx[k]].out->error_code = KAFKA_ERR_UNKNOWN_SERVER_ERROR;
             continue;
         }
         pc->ctx = c;
         pc->idx = idx;
-        pc->n = 0;
-        for (int j = i; j < c->n_parts; j++) {
-            pr_part *p = &c->parts[j];
-            if (!p->pending || p->broker_id != broker)
-                continue;
-            p->pending = false;
+        for (pc->n = 0; pc->n < n; pc->n++) {
+            const pr_part *p = &c->parts[idx[pc->n]];
             Eddy__ProducePartition *e = &pp[pc->n];
             eddy__produce_partition__init(e);
             e->topic = (char *)p->topic;
-            e->topic_id.data = p->topic_id.b;
+            e->topic_id.data = (uint8_t *)p->topic_id.b;
             e->topic_id.len = 16;
             e->partition = p->partition;
             e->records_len = (uint32_t)p->records.len;
             e->epoch = p->epoch;
             ppp[pc->n] = e;
-            idx[pc->n++] = j;
             /* the batches go out by reference to the request frame */
             fe_frame_ref(req->frame);
             if (evbuffer_add_reference(tail, p->records.ptr, (size_t)p->records.len,

@@ -312,3 +312,39 @@ rpc_client *fe_route_broker(fe_route *r, int32_t broker_id) {
 }
 
 rpc_client *fe_route_controller(fe_route *r) { return r->controller; }
+
+int fe_route_group(arena *a, int n, bool (*pick)(const void *items, int i, int32_t *broker_id),
+                   const void *items, fe_broker_group **out) {
+    fe_broker_group *g = arena_calloc(a, (size_t)(n > 0 ? n : 1), sizeof *g);
+    int *group_of = arena_calloc(a, (size_t)(n > 0 ? n : 1), sizeof *group_of);
+    if (!g || !group_of)
+        return -ENOMEM;
+    /* a request names few brokers: a linear search per item is enough */
+    int ng = 0;
+    for (int i = 0; i < n; i++) {
+        int32_t b;
+        group_of[i] = -1;
+        if (!pick(items, i, &b))
+            continue;
+        int k = 0;
+        while (k < ng && g[k].broker_id != b)
+            k++;
+        if (k == ng)
+            g[ng++].broker_id = b;
+        g[k].n++;
+        group_of[i] = k;
+    }
+    for (int k = 0; k < ng; k++) {
+        g[k].idx = arena_calloc(a, (size_t)g[k].n, sizeof *g[k].idx);
+        if (!g[k].idx)
+            return -ENOMEM;
+        g[k].n = 0;
+    }
+    for (int i = 0; i < n; i++)
+        if (group_of[i] >= 0) {
+            fe_broker_group *k = &g[group_of[i]];
+            k->idx[k->n++] = i;
+        }
+    *out = g;
+    return ng;
+}

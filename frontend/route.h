@@ -47,6 +47,21 @@ const Eddy__PartitionPlacement *fe_route_partition(const fe_route_topic *t, int3
 rpc_client *fe_route_broker(fe_route *r, int32_t broker_id);
 rpc_client *fe_route_controller(fe_route *r);
 
+/** One broker's share of a request: the items it owns. */
+typedef struct fe_broker_group {
+    int32_t broker_id;
+    int n;
+    int *idx;              /* the n item indexes, ascending */
+} fe_broker_group;
+
+/** Group items 0..@p n-1 of a request by owning broker, for one RPC per
+ *  broker. @p pick(items, i, &broker_id) says whether item i is to be sent,
+ *  and where. Groups come in the order of their first item. Everything is
+ *  allocated in @p a (the request's arena). Returns the number of groups
+ *  and *out, or -ENOMEM (then nothing was grouped). */
+int fe_route_group(arena *a, int n, bool (*pick)(const void *items, int i, int32_t *broker_id),
+                   const void *items, fe_broker_group **out);
+
 /** Refresh the map now; @p cb(err, arg) runs when done (err 0 or -errno).
  *  Concurrent refreshes are coalesced into one GET_MAP. @p cb may be NULL. */
 void fe_route_refresh(fe_route *r, void (*cb)(int err, void *arg), void *arg);
