@@ -29,7 +29,6 @@ struct fe_ahead {
     int64_t charged;          /* bytes held against the budget */
     bool arrived;
     bool useful;              /* arrived with data and no error */
-    int err;
     rpc_frame *reply;         /* one reference once arrived (err 0) */
     uint64_t arrived_ns;
     rpc_reply_cb cb;          /* a Fetch waiting for it */
@@ -112,7 +111,6 @@ static void on_ahead_reply(int err, rpc_frame *reply, void *arg) {
     fe_ahead *a = arg;
     a->client = NULL; /* completed: nothing to cancel (and the client may be going) */
     a->arrived = true;
-    a->err = err;
     a->arrived_ns = fe_now_ns();
     if (a->cb) {
         /* a Fetch took it while it was out: hand the reply over as is */
