@@ -1,11 +1,5 @@
-/* plog.c — partition logs in LMDB (see plog.h).
- *
- * "parts" value (16 bytes, big-endian):
- *   0 version (1)   1..3 zero   4 part_id uint32   8 log_start int64
- * "log" key (12 bytes): part_id uint32 BE + base_offset int64 BE. Offsets are
- * never negative, so byte order is offset order and one cursor walks a
- * partition's batches in order; part_id as prefix keeps each partition's
- * batches together.
+/* plog.c — partition logs in LMDB (see plog.h; the layout is in
+ * plog_format.h).
  *
  * The br_part objects live in a chained hash table kept in the store's
  * BR_STORE_CTX_PLOG slot. The table is touched only by the loop thread; the
@@ -19,11 +13,8 @@
 #include <event2/buffer.h>
 
 #include "kafka_records.h"
+#include "plog_format.h"
 
-#define PART_REC_VERSION 1
-#define PART_REC_LEN 16
-#define PART_KEY_LEN 20
-#define LOG_KEY_LEN 12
 #define META_NEXT_PART_ID "plog.next_part_id"
 
 struct plog_entry {
@@ -36,59 +27,6 @@ struct plog_table {
     size_t n_buckets; /* a power of two */
     size_t count;
 };
-
-/* ---- encoding ---- */
-
-static void put_be32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-static uint32_t get_be32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void put_be64(uint8_t *p, int64_t v) {
-    put_be32(p, (uint32_t)((uint64_t)v >> 32));
-    put_be32(p + 4, (uint32_t)v);
-}
-static int64_t get_be64(const uint8_t *p) {
-    return (int64_t)((uint64_t)get_be32(p) << 32 | get_be32(p + 4));
-}
-
-static void part_key(uint8_t k[PART_KEY_LEN], const uint8_t tid[16], int32_t partition) {
-    memcpy(k, tid, 16);
-    put_be32(k + 16, (uint32_t)partition);
-}
-
-static void log_key(uint8_t k[LOG_KEY_LEN], uint32_t part_id, int64_t base) {
-    put_be32(k, part_id);
-    put_be64(k + 4, base);
-}
-
-/* Does the cursor's key belong to @p part_id? Sets *base when it does. */
-static bool key_is_part(const MDB_val *k, uint32_t part_id, int64_t *base) {
-    if (k->mv_size != LOG_KEY_LEN || get_be32(k->mv_data) != part_id)
-        return false;
-    *base = get_be64((const uint8_t *)k->mv_data + 4);
-    return true;
-}
-
-static int rec_decode(const MDB_val *v, uint32_t *part_id, int64_t *log_start) {
-    const uint8_t *p = v->mv_data;
-    if (v->mv_size < PART_REC_LEN || p[0] != PART_REC_VERSION)
-        return -EIO; /* written by a newer or broken version: refuse */
-    *part_id = get_be32(p + 4);
-    *log_start = get_be64(p + 8);
-    return 0;
-}
-
-static void rec_encode(uint8_t r[PART_REC_LEN], uint32_t part_id, int64_t log_start) {
-    memset(r, 0, PART_REC_LEN);
-    r[0] = PART_REC_VERSION;
-    put_be32(r + 4, part_id);
-    put_be64(r + 8, log_start);
-}
 
 /* A stored batch must parse and fill its value exactly; anything else means
  * the file is damaged. */
@@ -188,11 +126,11 @@ static int recover(br_store *s, MDB_txn *txn, br_part *p, int64_t stored_start) 
     if (rc)
         return br_store_error(rc);
     uint8_t kb[LOG_KEY_LEN];
-    log_key(kb, p->part_id, 0);
+    plog_log_key(kb, p->part_id, 0);
     MDB_val k = {LOG_KEY_LEN, kb}, v;
     int64_t first = -1, end = stored_start, bytes = 0, base;
     int r = 0;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && key_is_part(&k, p->part_id, &base);
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && plog_key_is_part(&k, p->part_id, &base);
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         kafka_batch b;
         if ((r = val_batch(&v, &b)) < 0)
@@ -225,13 +163,13 @@ static int load_part(br_store *s, struct plog_table *t, const uint8_t tid[16],
     if (r < 0)
         return r;
     uint8_t kb[PART_KEY_LEN];
-    part_key(kb, tid, partition);
+    plog_part_key(kb, tid, partition);
     MDB_val k = {PART_KEY_LEN, kb}, v;
     uint32_t part_id = 0;
     int64_t start = 0;
     r = br_store_error(mdb_get(txn, br_store_dbi(s, "parts"), &k, &v));
     if (r == 0)
-        r = rec_decode(&v, &part_id, &start);
+        r = plog_rec_decode(&v, &part_id, &start);
     struct plog_entry *e = NULL;
     if (r == 0) {
         e = calloc(1, sizeof *e);
@@ -270,7 +208,7 @@ static int create_part(br_store *s, struct plog_table *t, const uint8_t tid[16],
     uint32_t id = 1; /* 0 is never used: keeps an all-zero key meaningless */
     rc = mdb_get(txn, br_store_dbi(s, "meta"), &mk, &mv);
     if (rc == 0 && mv.mv_size == 4)
-        id = get_be32(mv.mv_data);
+        id = plog_get_be32(mv.mv_data);
     else if (rc == 0)
         rc = MDB_CORRUPTED;
     else if (rc == MDB_NOTFOUND)
@@ -279,14 +217,14 @@ static int create_part(br_store *s, struct plog_table *t, const uint8_t tid[16],
     if (rc == 0 && id == UINT32_MAX)
         rc = MDB_MAP_FULL; /* ids exhausted: report as out of space */
     if (rc == 0) {
-        put_be32(idb, id + 1);
+        plog_put_be32(idb, id + 1);
         mv.mv_size = 4;
         mv.mv_data = idb;
         rc = mdb_put(txn, br_store_dbi(s, "meta"), &mk, &mv, 0);
     }
     if (rc == 0) {
-        part_key(kb, tid, partition);
-        rec_encode(rb, id, 0);
+        plog_part_key(kb, tid, partition);
+        plog_rec_encode(rb, id, 0);
         MDB_val k = {PART_KEY_LEN, kb}, v = {PART_REC_LEN, rb};
         rc = mdb_put(txn, br_store_dbi(s, "parts"), &k, &v, MDB_NOOVERWRITE);
     }
@@ -336,7 +274,7 @@ int br_plog_list(br_store *s, void (*fn)(const uint8_t topic_id[16], int32_t par
             if (k.mv_size != PART_KEY_LEN)
                 continue; /* not ours: another module's key in a shared db */
             const uint8_t *kp = k.mv_data;
-            fn(kp, (int32_t)get_be32(kp + 16), arg);
+            fn(kp, (int32_t)plog_get_be32(kp + 16), arg);
         }
         mdb_cursor_close(cur);
         if (rc == MDB_NOTFOUND)
@@ -362,11 +300,11 @@ static int delete_batches(br_store *s, MDB_txn *txn, uint32_t part_id, int64_t k
     for (;;) {
         /* Re-seek after each delete: simpler than reasoning about where a
          * cursor stands after mdb_cursor_del, and O(log n) either way. */
-        log_key(kb, part_id, 0);
+        plog_log_key(kb, part_id, 0);
         MDB_val k = {LOG_KEY_LEN, kb}, v;
         int64_t base;
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-        if (rc == MDB_NOTFOUND || (rc == 0 && !key_is_part(&k, part_id, &base))) {
+        if (rc == MDB_NOTFOUND || (rc == 0 && !plog_key_is_part(&k, part_id, &base))) {
             rc = 0;
             break;
         }
@@ -397,13 +335,13 @@ int br_plog_drop(br_store *s, const uint8_t topic_id[16], int32_t partition) {
     if (rc)
         return br_store_error(rc);
     uint8_t kb[PART_KEY_LEN];
-    part_key(kb, topic_id, partition);
+    plog_part_key(kb, topic_id, partition);
     MDB_val k = {PART_KEY_LEN, kb}, v;
     uint32_t part_id = 0;
     int64_t start, freed;
     int r = br_store_error(mdb_get(txn, br_store_dbi(s, "parts"), &k, &v));
     if (r == 0)
-        r = rec_decode(&v, &part_id, &start);
+        r = plog_rec_decode(&v, &part_id, &start);
     if (r == 0)
         r = delete_batches(s, txn, part_id, -1, &freed);
     if (r == 0)
@@ -434,8 +372,8 @@ int br_plog_truncate_head(br_store *s, MDB_txn *txn, br_part *p, int64_t new_sta
     if (r < 0)
         return r;
     uint8_t kb[PART_KEY_LEN], rb[PART_REC_LEN];
-    part_key(kb, p->topic_id, p->partition);
-    rec_encode(rb, p->part_id, new_start);
+    plog_part_key(kb, p->topic_id, p->partition);
+    plog_rec_encode(rb, p->part_id, new_start);
     MDB_val k = {PART_KEY_LEN, kb}, v = {PART_REC_LEN, rb};
     r = br_store_error(mdb_put(txn, br_store_dbi(s, "parts"), &k, &v, 0));
     if (r < 0)
@@ -467,7 +405,7 @@ int br_plog_append(br_store *s, MDB_txn *txn, br_part *p, uint8_t *batches, size
         if (log_append_time >= 0)
             kafka_batch_set_log_append_time(bp, b.total_len, log_append_time);
         uint8_t kb[LOG_KEY_LEN];
-        log_key(kb, p->part_id, next);
+        plog_log_key(kb, p->part_id, next);
         MDB_val k = {LOG_KEY_LEN, kb}, v = {b.total_len, bp};
         /* NOOVERWRITE: an offset reused by a bug must fail, not replace data. */
         int rc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
@@ -495,17 +433,17 @@ static int seek_batch(MDB_cursor *cur, uint32_t part_id, int64_t offset, MDB_val
                       MDB_val *v) {
     uint8_t kb[LOG_KEY_LEN];
     int64_t base;
-    log_key(kb, part_id, offset);
+    plog_log_key(kb, part_id, offset);
     k->mv_size = LOG_KEY_LEN;
     k->mv_data = kb;
     int rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
-    if (rc == 0 && key_is_part(k, part_id, &base) && base == offset)
+    if (rc == 0 && plog_key_is_part(k, part_id, &base) && base == offset)
         return 0;
     if (rc != 0 && rc != MDB_NOTFOUND)
         return br_store_error(rc);
     /* Not a batch start: the containing batch, if any, is the one before. */
     int rc2 = mdb_cursor_get(cur, k, v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
-    if (rc2 == 0 && key_is_part(k, part_id, &base)) {
+    if (rc2 == 0 && plog_key_is_part(k, part_id, &base)) {
         kafka_batch b;
         int r = val_batch(v, &b);
         if (r < 0)
@@ -516,11 +454,11 @@ static int seek_batch(MDB_cursor *cur, uint32_t part_id, int64_t offset, MDB_val
         return br_store_error(rc2);
     }
     /* A gap (offset inside no batch): answer from the next batch. */
-    log_key(kb, part_id, offset);
+    plog_log_key(kb, part_id, offset);
     k->mv_size = LOG_KEY_LEN;
     k->mv_data = kb;
     rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
-    if (rc == 0 && key_is_part(k, part_id, &base))
+    if (rc == 0 && plog_key_is_part(k, part_id, &base))
         return 0;
     return rc == 0 || rc == MDB_NOTFOUND ? -ENOENT : br_store_error(rc);
 }
@@ -558,7 +496,7 @@ int br_plog_read(br_store *s, br_part *p, int64_t offset, size_t max_bytes,
     MDB_val k, v;
     int64_t base;
     r = seek_batch(cur, p->part_id, offset, &k, &v);
-    while (r == 0 && key_is_part(&k, p->part_id, &base) && base < hw) {
+    while (r == 0 && plog_key_is_part(&k, p->part_id, &base) && base < hw) {
         /* KIP-74: the first batch goes out even when larger than max_bytes. */
         if (*n > 0 && v.mv_size > max_bytes - *n)
             break;
@@ -614,7 +552,7 @@ int br_plog_offset_for_time(br_store *s, br_part *p, int64_t ts, int64_t *offset
     MDB_val k, v;
     int64_t base;
     r = seek_batch(cur, p->part_id, start, &k, &v);
-    while (r == 0 && key_is_part(&k, p->part_id, &base) && base < hw) {
+    while (r == 0 && plog_key_is_part(&k, p->part_id, &base) && base < hw) {
         kafka_batch b;
         int64_t o, t;
         if ((r = val_batch(&v, &b)) < 0)
