@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "group.h"
+#include "http_auth.h"
 #include "log.h"
 #include "plog.h"
 #include "server.h"
@@ -34,21 +35,6 @@ struct br_stats_http {
     struct evhttp_bound_socket *sock;
     int64_t started_ms;
 };
-
-bool br_stats_token_ok(const char *token, const char *auth) {
-    if (!token || !*token)
-        return true;
-    static const char prefix[] = "Bearer ";
-    if (!auth || strncmp(auth, prefix, sizeof prefix - 1) != 0)
-        return false;
-    const char *given = auth + sizeof prefix - 1;
-    size_t tl = strlen(token), gl = strlen(given);
-    /* constant time in the position of the first difference */
-    unsigned char diff = (unsigned char)(tl != gl);
-    for (size_t i = 0; i < tl; i++)
-        diff |= (unsigned char)(token[i] ^ (i < gl ? given[i] : 0));
-    return diff == 0;
-}
 
 static void reply_text(struct evhttp_request *req, int code, const char *reason,
                        const char *body) {
@@ -336,7 +322,7 @@ static void on_request(struct evhttp_request *req, void *arg) {
         return;
     }
     if ((stats || metrics) &&
-        !br_stats_token_ok(h->s->cfg.stats_token,
+        !http_bearer_ok(h->s->cfg.stats_token,
                            evhttp_find_header(evhttp_request_get_input_headers(req),
                                               "Authorization"))) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",

@@ -20,9 +20,4 @@ void br_stats_http_stop(br_stats_http *h);
 /** The port bound (for tests using port 0). */
 int br_stats_http_port(const br_stats_http *h);
 
-/** True when the header value @p auth is "Bearer <token>" with @p token
- *  (compared in time independent of where they differ); always true when
- *  @p token is NULL or empty. */
-bool br_stats_token_ok(const char *token, const char *auth);
-
 #endif

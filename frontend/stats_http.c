@@ -40,6 +40,7 @@
 
 #include "fe.h"
 #include "fetch_ahead.h"
+#include "http_auth.h"
 #include "group_place.h"
 #include "kafka_consumer_protocol.h"
 #include "kafka_describegroups.h"
@@ -1570,20 +1571,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg) {
 /* "Bearer <token>" with the configured token (compared in constant time
  * with respect to where they differ); true when no token is configured. */
 static bool token_ok(const fe_stats_http *s, struct evhttp_request *req) {
-    const char *token = s->conf->stats_token;
-    if (!token[0])
-        return true;
-    const char *auth =
-        evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    static const char prefix[] = "Bearer ";
-    if (!auth || strncmp(auth, prefix, sizeof prefix - 1) != 0)
-        return false;
-    const char *given = auth + sizeof prefix - 1;
-    size_t tl = strlen(token), gl = strlen(given);
-    unsigned char diff = (unsigned char)(tl != gl);
-    for (size_t i = 0; i < tl; i++)
-        diff |= (unsigned char)(token[i] ^ (i < gl ? given[i] : 0));
-    return diff == 0;
+    return http_bearer_ok(s->conf->stats_token,
+                          evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"));
 }
 
 static bool cluster_ready(fe_stats_http *s) {
