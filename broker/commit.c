@@ -24,9 +24,15 @@
 #include "producer_state.h"
 
 /* Bytes of appends taken into one transaction at most (at least one job is
- * always taken). Keeps a group well below LMDB's dirty-page limit (128Ki
- * pages per transaction) and bounds the latency of the first job in it. */
-#define GROUP_MAX_BYTES ((size_t)64 << 20)
+ * always taken). Small on purpose: per byte, a large group costs more than
+ * a small one. Measured with 1 MiB produce batches on the 2-core VM
+ * (docs/performance.md): groups averaging 1.1-1.2 MB cost the brokers about
+ * half the CPU per GB of groups averaging 1.3-1.8 MB (most of it the kernel
+ * copying LMDB's dirty pages into the page cache at commit), and a 64 MiB
+ * cap let groups grow under load, which slowed commits, which grew groups.
+ * With fsync (sync) 1-4 MiB caps did as well as 64 MiB with 5-9 MB groups
+ * or better, the fsync per group notwithstanding. */
+#define GROUP_MAX_BYTES ((size_t)2 << 20)
 
 struct job {
     struct job *next;
