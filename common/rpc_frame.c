@@ -22,6 +22,7 @@
 #include <malloc.h>
 #endif
 
+#include "net_read.h"
 #include "rpc.h"
 
 /* header + body are packed into a stack buffer when they fit (the common
@@ -304,70 +305,11 @@ size_t rpc_frame_missing(struct evbuffer *in) {
 /* Below this many missing bytes libevent's own 4 KiB reads are good enough
  * (and a read that would find nothing costs a syscall). */
 #define FILL_MIN (16u << 10)
-/* One read at most: chains of this size stay below glibc's default mmap
- * threshold once the chain header is added (power-of-two allocation). */
-#define FILL_CHUNK ((64u << 10) - 256)
-
 int rpc_frame_fill(struct evbuffer *in, int fd, size_t budget) {
     size_t missing = rpc_frame_missing(in);
     if (missing < FILL_MIN)
         return 0;
-    if (missing > budget)
-        missing = budget;
-    if (missing > INT32_MAX)
-        missing = INT32_MAX;
-    size_t got = 0;
-    int r = 0;
-    /* A socket bufferevent keeps its input's end frozen outside its own
-     * read; we are its read callback, so lift that for our reads only. */
-    evbuffer_unfreeze(in, 0);
-    while (got < missing) {
-        size_t want = missing - got < FILL_CHUNK ? missing - got : FILL_CHUNK;
-        struct evbuffer_iovec v[2];
-        int nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2);
-        if (nv <= 0) {
-            r = -ENOMEM;
-            break;
-        }
-        /* reserve_space may offer more than asked: read only what the frame
-         * still needs, so that its end is where a read stops */
-        struct iovec iov[2];
-        size_t left = want;
-        int n = 0;
-        for (int i = 0; i < nv && left; i++, n++) {
-            iov[i].iov_base = v[i].iov_base;
-            iov[i].iov_len = v[i].iov_len < left ? v[i].iov_len : left;
-            left -= iov[i].iov_len;
-        }
-        ssize_t k = readv(fd, iov, n);
-        if (k <= 0) {
-            evbuffer_commit_space(in, v, 0);
-            if (k == 0)
-                r = -ECONNRESET;
-            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                r = -errno;
-            break;
-        }
-        /* hand back exactly what was read, vector by vector */
-        size_t rest = (size_t)k;
-        int used = 0;
-        for (; used < nv && rest; used++) {
-            size_t use = v[used].iov_len < rest ? v[used].iov_len : rest;
-            v[used].iov_len = use;
-            rest -= use;
-        }
-        if (evbuffer_commit_space(in, v, used) < 0) {
-            r = -ENOMEM;
-            break;
-        }
-        got += (size_t)k;
-        if ((size_t)k < want)
-            break; /* the socket is drained for now */
-    }
-    evbuffer_freeze(in, 0);
-    if (r < 0)
-        return r;
-    return (int)got;
+    return net_read_fill(in, fd, missing < budget ? missing : budget);
 }
 
 void rpc_malloc_tune(void) {

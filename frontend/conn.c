@@ -31,6 +31,7 @@
 #include "fe.h"
 #include "kafka_api.h"
 #include "log.h"
+#include "net_read.h"
 #include "stats.h"
 #include "scram.h"
 #include "tls.h"
@@ -68,6 +69,10 @@ void fe_frame_evbuffer_cleanup(const void *data, size_t len, void *extra) {
 /* Fetch responses are megabytes; see FILL_BUDGET_PER_WAKEUP in
  * common/rpc_client.c for why 4 MiB. */
 #define FE_MAX_SINGLE_WRITE (4u << 20)
+/* Bytes read per wakeup of a plain connection, libevent's and ours; and the
+ * least a frame must still miss for a read of our own to be worth it. */
+#define FE_MAX_SINGLE_READ (1u << 20)
+#define FE_FILL_MIN (16u << 10)
 
 static void conn_unref(fe_conn *c) {
     if (--c->refs > 0)
@@ -111,11 +116,18 @@ static void conn_close(fe_conn *c) {
     conn_unref(c); /* the socket's own reference */
 }
 
+/* Response bytes not yet taken by the socket: with TLS some of them have
+ * left the bufferevent's output, encrypted, and wait on the socket side. */
+static size_t conn_unsent(fe_conn *c) {
+    size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
+    return c->listener->tls ? n + fe_tls_unsent(c->bev) : n;
+}
+
 static void update_reading(fe_conn *c) {
     if (c->closed)
         return;
     bool want = !c->closing && c->inflight < c->worker->conf->max_inflight &&
-                evbuffer_get_length(bufferevent_get_output(c->bev)) < FE_OUT_HIGH;
+                conn_unsent(c) < FE_OUT_HIGH;
     if (want && !c->reading) {
         bufferevent_enable(c->bev, EV_READ);
         c->reading = true;
@@ -159,7 +171,7 @@ static void flush_head_held(fe_conn *c) {
     if (c->closed)
         return;
     if (c->closing && TAILQ_EMPTY(&c->pending)) {
-        if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        if (conn_unsent(c) == 0)
             conn_close(c);
         /* else conn_writecb closes once the output is drained */
         return;
@@ -260,6 +272,7 @@ static void conn_readcb(struct bufferevent *bev, void *arg) {
     c->last_active_ns = fe_now_ns();
     /* Several frames per wakeup, but bounded by max_inflight via
      * update_reading, so one client cannot monopolise the loop. */
+    size_t budget = FE_MAX_SINGLE_READ;
     c->refs++;
     while (!c->closed && !c->closing && c->reading) {
         uint8_t hdr[4];
@@ -277,7 +290,19 @@ static void conn_readcb(struct bufferevent *bev, void *arg) {
             conn_close(c);
             break;
         }
-        if (evbuffer_get_length(in) < 4 + (size_t)size)
+        size_t have = evbuffer_get_length(in);
+        if (have < 4 + (size_t)size && !c->listener->tls && budget > 0 &&
+            4 + (size_t)size - have >= FE_FILL_MIN) {
+            /* read the rest past libevent's 4 KiB; errors and end of stream
+             * stay in the socket for libevent's next read to report */
+            size_t missing = 4 + (size_t)size - have;
+            int got = net_read_fill(in, bufferevent_getfd(bev), missing < budget ? missing : budget);
+            if (got > 0) {
+                budget -= (size_t)got;
+                have += (size_t)got;
+            }
+        }
+        if (have < 4 + (size_t)size)
             break;
         int r = take_frame(c, in, size);
         if (r < 0) {
@@ -294,8 +319,8 @@ static void conn_readcb(struct bufferevent *bev, void *arg) {
 static void conn_writecb(struct bufferevent *bev, void *arg) {
     fe_conn *c = arg;
     c->last_active_ns = fe_now_ns(); /* the output just drained */
-    if (c->closing && TAILQ_EMPTY(&c->pending) &&
-        evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+    (void)bev;
+    if (c->closing && TAILQ_EMPTY(&c->pending) && conn_unsent(c) == 0) {
         conn_close(c);
         return;
     }
@@ -305,6 +330,13 @@ static void conn_writecb(struct bufferevent *bev, void *arg) {
 static void conn_eventcb(struct bufferevent *bev, short what, void *arg) {
     fe_conn *c = arg;
     (void)bev;
+    if ((what & BEV_EVENT_CONNECTED) && c->listener->tls) {
+        int r = fe_tls_opened(c->bev);
+        if (r < 0)
+            LOG_INFO("conn", "%s: TLS socket callbacks left as they were: %s", c->peer,
+                     strerror(-r));
+        return;
+    }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
         if (what & BEV_EVENT_ERROR)
             fe_tls_log_error(c->bev, c->peer);
@@ -313,7 +345,7 @@ static void conn_eventcb(struct bufferevent *bev, short what, void *arg) {
 }
 
 static bool conn_busy(fe_conn *c) {
-    return !TAILQ_EMPTY(&c->pending) || evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
+    return !TAILQ_EMPTY(&c->pending) || conn_unsent(c) > 0;
 }
 
 /* Arm the timer for the nearest deadline that still applies, if any. */

@@ -29,9 +29,19 @@ int fe_tls_reload(fe_tls *t, char *err, size_t errlen);
 /** Free (accepts NULL, clears *@p t). Connections still open keep their
  *  context alive. */
 void fe_tls_free(fe_tls **t);
-/** A server-side TLS bufferevent for an accepted socket (owns @p fd), on the
- *  current context of @p w->tls_ctx (an fe_tls). */
+/** A server-side TLS bufferevent for an accepted socket, on the current
+ *  context of @p w->tls_ctx (an fe_tls): a filter over a socket bufferevent,
+ *  which closes @p fd when freed. On NULL the caller still owns @p fd. */
 struct bufferevent *fe_tls_bufferevent(fe_worker *w, int fd);
+/** Call once @p bev (from fe_tls_bufferevent) reports BEV_EVENT_CONNECTED:
+ *  from then on each socket wakeup reads up to 1 MiB of ciphertext, not
+ *  libevent's 4 KiB (net_read.h), and @p bev's write callback also runs
+ *  once the socket has taken everything. Returns 0, or -errno when neither
+ *  is set up; then a close after the last response may cut it short. */
+int fe_tls_opened(struct bufferevent *bev);
+/** Bytes of @p bev already encrypted but not yet taken by the socket (they
+ *  are no longer in bufferevent_get_output(@p bev)); 0 for a plain one. */
+size_t fe_tls_unsent(struct bufferevent *bev);
 /** Log why a TLS connection failed, if it was TLS at all (once). */
 void fe_tls_log_error(struct bufferevent *bev, const char *peer);
 
