@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -16,6 +17,7 @@
 #include "log.h"
 #include "offsets.h"
 #include "plog_copy.h"
+#include "producer_state.h"
 #include "server.h"
 
 #define FETCH_MAX_BYTES (4 << 20)
@@ -307,6 +309,13 @@ static int put_fn(MDB_txn *txn, void *arg) {
     if (j->len) {
         int r = br_plog_put_copied(st, txn, j->part, j->batches, j->len, j->expect,
                                    j->new_log_start, &j->end, &j->bytes);
+        /* the idempotent producers' state travels inside the batches */
+        if (r == 0) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            r = br_producers_replay(st, txn, j->part->part_id, j->batches, j->len,
+                                    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+        }
         if (r < 0)
             return r;
     }

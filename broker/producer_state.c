@@ -250,6 +250,36 @@ int br_producers_append(br_store *s, MDB_txn *txn, br_append *it, int64_t now_ms
     return 0;
 }
 
+int br_producers_replay(br_store *s, MDB_txn *txn, uint32_t part_id, const uint8_t *batches,
+                        size_t len, int64_t now_ms) {
+    MDB_dbi dbi = br_store_dbi(s, BR_PRODUCERS_DB);
+    kafka_batch b;
+    size_t off = 0;
+    int r;
+    while ((r = kafka_records_next(batches, len, &off, &b)) == 1) {
+        if (b.producer_id < 0 || (b.attributes & (KAFKA_ATTR_TRANSACTIONAL | KAFKA_ATTR_CONTROL)))
+            continue;
+        uint8_t kb[PROD_KEY_LEN], vb[BR_PROD_VALUE_MAX];
+        prod_key(kb, part_id, b.producer_id);
+        MDB_val k = {PROD_KEY_LEN, kb}, v;
+        br_prod_entry e;
+        bool known = false;
+        int rc = mdb_get(txn, dbi, &k, &v);
+        if (rc == 0)
+            known = br_prod_decode(v.mv_data, v.mv_size, &e) == 0;
+        else if (rc != MDB_NOTFOUND)
+            return br_store_error(rc);
+        br_prod_record(&e, known, b.producer_epoch, b.base_sequence,
+                       br_prod_last_seq(b.base_sequence, b.last_offset_delta), b.base_offset,
+                       b.max_timestamp, now_ms);
+        v.mv_size = br_prod_encode(&e, vb);
+        v.mv_data = vb;
+        if ((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0)
+            return br_store_error(rc);
+    }
+    return r < 0 ? -EINVAL : 0;
+}
+
 int br_producers_list(br_store *s, MDB_txn *txn, uint32_t part_id, int64_t now_ms,
                       void (*fn)(int64_t producer_id, const br_prod_entry *e, void *arg),
                       void *arg) {

@@ -113,6 +113,15 @@ int br_producers_open(br_store *s);
  *  producer id are appended as they are. */
 int br_producers_append(br_store *s, MDB_txn *txn, br_append *it, int64_t now_ms);
 
+/** Writer thread, inside @p txn: rebuild the state of partition @p part_id
+ *  from whole batches stored as they are, in log order (@p batches, @p len
+ *  bytes: the copy of a partition move, plog_copy.h), as the owner recorded
+ *  it when it appended them, so that a batch resent to the new owner after
+ *  a move is still known as a duplicate. Batches without a producer id are
+ *  skipped. Returns 0 or -errno (the transaction must be aborted). */
+int br_producers_replay(br_store *s, MDB_txn *txn, uint32_t part_id, const uint8_t *batches,
+                        size_t len, int64_t now_ms);
+
 /** Call @p fn for each producer of partition @p part_id not expired at
  *  @p now_ms, in producer id order, inside the read transaction @p txn.
  *  Returns 0 or -errno. */

@@ -16,6 +16,7 @@
 #include "commit.h"
 #include "crc32c.h"
 #include "kafka_records.h"
+#include "plog_copy.h"
 #include "producer_state.h"
 #include "server.h"
 #include "unit.h"
@@ -273,6 +274,50 @@ static void test_commit_path(void) {
     br_store_close(s);
 }
 
+/* A partition move: the target stores the owner's batches as they are
+ * (plog_copy.h) and rebuilds the producers' state from them, so a batch
+ * resent after the move is still a duplicate and a gap still refused. */
+static const uint8_t TID2[16] = {4, 5, 6};
+
+static void test_replay(void) {
+    br_store *s = open_store();
+    br_part *p;
+    CHECK_EQ_INT(br_plog_open(s, TID2, 0, true, &p), 0);
+    size_t l1, l2, l3;
+    uint8_t *b1 = idem_batch(3, 7, 0, 0, &l1), *b2 = idem_batch(2, -1, -1, -1, &l2),
+            *b3 = idem_batch(2, 7, 0, 3, &l3);
+    tb_put_be(b2, 3, 8); /* base offsets as the owner assigned them */
+    tb_put_be(b3, 5, 8);
+    uint8_t *copy = malloc(l1 + l2 + l3);
+    memcpy(copy, b1, l1);
+    memcpy(copy + l1, b2, l2);
+    memcpy(copy + l1 + l2, b3, l3);
+    size_t len = l1 + l2 + l3;
+    MDB_txn *txn;
+    CHECK_EQ_INT(mdb_txn_begin(br_store_env(s), NULL, 0, &txn), 0);
+    int64_t end = 0, bytes = 0;
+    CHECK_EQ_INT(br_plog_put_copied(s, txn, p, copy, len, 0, -1, &end, &bytes), 0);
+    CHECK_EQ_INT(br_producers_replay(s, txn, p->part_id, copy, len, br_now_ms()), 0);
+    CHECK_EQ_INT(mdb_txn_commit(txn), 0);
+    br_plog_copy_publish(p, end, bytes, -1);
+    CHECK_EQ_INT(end, 7);
+
+    br_committer *c;
+    CHECK_EQ_INT(br_committer_start(s, base, &c), 0);
+    CHECK_EQ_INT(produce(c, p, 2, 7, 0, 3), 5);                            /* resent */
+    CHECK_EQ_INT(produce(c, p, 3, 7, 0, 0), 0);                            /* resent */
+    CHECK_EQ_INT(produce(c, p, 1, 7, 0, 9), -1000 - BR_PROD_OUT_OF_ORDER); /* gap */
+    CHECK_EQ_INT(produce(c, p, 1, 7, 1, 4), -1000 - BR_PROD_OUT_OF_ORDER); /* new epoch, seq 4 */
+    CHECK_EQ_INT(produce(c, p, 1, 7, 0, 5), 7);                            /* next */
+    CHECK_EQ_INT(atomic_load(&p->high_watermark), 8);
+    br_committer_stop(c);
+    br_store_close(s);
+    free(copy);
+    free(b1);
+    free(b2);
+    free(b3);
+}
+
 static void test_producer_ids(void) {
     br_store *s = open_store();
     br_producer_ids ids = {0};
@@ -313,6 +358,7 @@ int main(void) {
     RUN(test_rules);
     RUN(test_encoding);
     RUN(test_commit_path);
+    RUN(test_replay);
     RUN(test_producer_ids);
     event_base_free(base);
     unit_tmpdir_remove(tmp);
