@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include "arena.h"
+#include "byteorder.h"
 #include "log.h"
 #include "producer_state.h"
 #include "rebalance.h"
@@ -692,8 +693,7 @@ static int place(br_controller *c, ctl_topic *t, size_t from) {
         return -ENOMEM;
     }
     br_rebalance_load(parts, (size_t)np, alive, (size_t)n, load);
-    uint32_t start = ((uint32_t)t->id[0] << 24 | (uint32_t)t->id[1] << 16 |
-                      (uint32_t)t->id[2] << 8 | t->id[3]) % (uint32_t)n;
+    uint32_t start = be_get32(t->id) % (uint32_t)n;
     for (size_t p = from; p < t->nparts; p++) {
         t->owner[p] = br_rebalance_pick(alive, (size_t)n, load, start + (uint32_t)p);
         t->epoch[p] = 1;

@@ -15,7 +15,7 @@ static bool entry(const br_part *p, const MDB_val *k, const MDB_val *v, br_batch
     b->len = v->mv_size;
     /* maxTimestamp sits at byte 35 of the batch header */
     b->max_timestamp = v->mv_size >= KAFKA_BATCH_HEADER_LEN
-                           ? plog_get_be64((const uint8_t *)v->mv_data + 35)
+                           ? (int64_t)be_get64((const uint8_t *)v->mv_data + 35)
                            : -1;
     return true;
 }

@@ -11,6 +11,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "byteorder.h"
 #include "controller.h"
 #include "fetch_wait.h"
 #include "group_place.h"
@@ -299,9 +300,6 @@ typedef struct put_job {
     int64_t expect, new_log_start, end, bytes;
 } put_job;
 
-static uint32_t be32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static int put_fn(MDB_txn *txn, void *arg) {
     put_job *j = arg;
@@ -323,10 +321,10 @@ static int put_fn(MDB_txn *txn, void *arg) {
     for (size_t off = 0; off < j->offsets_len;) {
         if (j->offsets_len - off < 4)
             return -EINVAL;
-        size_t kl = be32(j->offsets + off);
+        size_t kl = be_get32(j->offsets + off);
         if (j->offsets_len - off - 4 < kl + 4)
             return -EINVAL;
-        size_t vl = be32(j->offsets + off + 4 + kl);
+        size_t vl = be_get32(j->offsets + off + 4 + kl);
         if (j->offsets_len - off - 8 - kl < vl)
             return -EINVAL;
         MDB_val k = {kl, (void *)(j->offsets + off + 4)};

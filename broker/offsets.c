@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "byteorder.h"
 #include "kafka_offsetcommit.h"
 #include "kafka_offsetdelete.h"
 #include "kafka_offsetfetch.h"
@@ -22,23 +23,6 @@ int br_offsets_open(br_store *s) {
     return br_store_open_db(s, BR_OFFSETS_DB, &d);
 }
 
-static void be16(uint8_t *p, uint16_t v) {
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-static void be32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-static void be64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t rd32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) << 32 | rd32(p + 4); }
 
 /* Key of (group, topic, partition) into @p buf; topic NULL: the group's
  * prefix only. Returns the length, or 0 when a name is too long. */
@@ -47,15 +31,15 @@ static size_t make_key(uint8_t *buf, const char *group, size_t glen, const char 
     if (glen > 65535 || tlen > 65535)
         return 0;
     size_t n = 0;
-    be16(buf, (uint16_t)glen);
+    be_put16(buf, (uint16_t)glen);
     memcpy(buf + 2, group, glen);
     n = 2 + glen;
     if (!topic)
         return n;
-    be16(buf + n, (uint16_t)tlen);
+    be_put16(buf + n, (uint16_t)tlen);
     memcpy(buf + n + 2, topic, tlen);
     n += 2 + tlen;
-    be32(buf + n, (uint32_t)partition);
+    be_put32(buf + n, (uint32_t)partition);
     return n + 4;
 }
 
@@ -65,19 +49,19 @@ static int parse(const MDB_val *k, const MDB_val *v, size_t glen, br_offset *o) 
     size_t kl = k->mv_size;
     if (kl < 2 + glen + 2 + 4)
         return -EBADMSG;
-    size_t tlen = rd16(kp + 2 + glen);
+    size_t tlen = be_get16(kp + 2 + glen);
     if (kl != 2 + glen + 2 + tlen + 4)
         return -EBADMSG;
     o->topic = (const char *)kp + 2 + glen + 2;
     o->topic_len = tlen;
-    o->partition = (int32_t)rd32(kp + kl - 4);
+    o->partition = (int32_t)be_get32(kp + kl - 4);
     const uint8_t *vp = v->mv_data;
     if (v->mv_size < 22)
         return -EBADMSG;
-    o->offset = (int64_t)rd64(vp);
-    o->leader_epoch = (int32_t)rd32(vp + 8);
-    o->commit_ms = (int64_t)rd64(vp + 12);
-    uint16_t ml = rd16(vp + 20);
+    o->offset = (int64_t)be_get64(vp);
+    o->leader_epoch = (int32_t)be_get32(vp + 8);
+    o->commit_ms = (int64_t)be_get64(vp + 12);
+    uint16_t ml = be_get16(vp + 20);
     if (ml == 0xFFFF) {
         o->metadata = NULL;
         o->metadata_len = -1;
@@ -102,10 +86,10 @@ int br_offsets_put(br_store *s, MDB_txn *txn, const char *group, size_t glen, co
         free(val);
         return key && val ? -ENAMETOOLONG : -ENOMEM;
     }
-    be64(val, (uint64_t)o->offset);
-    be32(val + 8, (uint32_t)o->leader_epoch);
-    be64(val + 12, (uint64_t)o->commit_ms);
-    be16(val + 20, o->metadata_len < 0 ? 0xFFFF : (uint16_t)ml);
+    be_put64(val, (uint64_t)o->offset);
+    be_put32(val + 8, (uint32_t)o->leader_epoch);
+    be_put64(val + 12, (uint64_t)o->commit_ms);
+    be_put16(val + 20, o->metadata_len < 0 ? 0xFFFF : (uint16_t)ml);
     if (ml)
         memcpy(val + 22, o->metadata, ml);
     MDB_val k = {kl, key}, v = {22 + ml, val};

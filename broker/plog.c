@@ -208,7 +208,7 @@ static int create_part(br_store *s, struct plog_table *t, const uint8_t tid[16],
     uint32_t id = 1; /* 0 is never used: keeps an all-zero key meaningless */
     rc = mdb_get(txn, br_store_dbi(s, "meta"), &mk, &mv);
     if (rc == 0 && mv.mv_size == 4)
-        id = plog_get_be32(mv.mv_data);
+        id = be_get32(mv.mv_data);
     else if (rc == 0)
         rc = MDB_CORRUPTED;
     else if (rc == MDB_NOTFOUND)
@@ -217,7 +217,7 @@ static int create_part(br_store *s, struct plog_table *t, const uint8_t tid[16],
     if (rc == 0 && id == UINT32_MAX)
         rc = MDB_MAP_FULL; /* ids exhausted: report as out of space */
     if (rc == 0) {
-        plog_put_be32(idb, id + 1);
+        be_put32(idb, id + 1);
         mv.mv_size = 4;
         mv.mv_data = idb;
         rc = mdb_put(txn, br_store_dbi(s, "meta"), &mk, &mv, 0);
@@ -274,7 +274,7 @@ int br_plog_list(br_store *s, void (*fn)(const uint8_t topic_id[16], int32_t par
             if (k.mv_size != PART_KEY_LEN)
                 continue; /* not ours: another module's key in a shared db */
             const uint8_t *kp = k.mv_data;
-            fn(kp, (int32_t)plog_get_be32(kp + 16), arg);
+            fn(kp, (int32_t)be_get32(kp + 16), arg);
         }
         mdb_cursor_close(cur);
         if (rc == MDB_NOTFOUND)

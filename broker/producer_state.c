@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "kafka_records.h"
 #include "log.h"
 #include "server.h"
@@ -32,26 +33,10 @@
 
 /* ---- encoding ---- */
 
-static void put_be32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-static uint32_t get_be32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void put_be64(uint8_t *p, int64_t v) {
-    put_be32(p, (uint32_t)((uint64_t)v >> 32));
-    put_be32(p + 4, (uint32_t)v);
-}
-static int64_t get_be64(const uint8_t *p) {
-    return (int64_t)((uint64_t)get_be32(p) << 32 | get_be32(p + 4));
-}
 
 static void prod_key(uint8_t k[PROD_KEY_LEN], uint32_t part_id, int64_t producer_id) {
-    put_be32(k, part_id);
-    put_be64(k + 4, producer_id);
+    be_put32(k, part_id);
+    be_put64(k + 4, (uint64_t)producer_id);
 }
 
 size_t br_prod_encode(const br_prod_entry *e, uint8_t *buf) {
@@ -59,14 +44,14 @@ size_t br_prod_encode(const br_prod_entry *e, uint8_t *buf) {
     buf[0] = PROD_VALUE_VERSION;
     buf[2] = (uint8_t)((uint16_t)e->epoch >> 8);
     buf[3] = (uint8_t)e->epoch;
-    put_be64(buf + 4, e->last_write_ms);
-    put_be64(buf + 12, e->last_timestamp);
+    be_put64(buf + 4, (uint64_t)e->last_write_ms);
+    be_put64(buf + 12, (uint64_t)e->last_timestamp);
     buf[20] = (uint8_t)e->n;
     uint8_t *p = buf + 24;
     for (int i = 0; i < e->n; i++, p += 16) {
-        put_be32(p, (uint32_t)e->batches[i].first_seq);
-        put_be32(p + 4, (uint32_t)e->batches[i].last_seq);
-        put_be64(p + 8, e->batches[i].base_offset);
+        be_put32(p, (uint32_t)e->batches[i].first_seq);
+        be_put32(p + 4, (uint32_t)e->batches[i].last_seq);
+        be_put64(p + 8, (uint64_t)e->batches[i].base_offset);
     }
     return (size_t)(p - buf);
 }
@@ -77,14 +62,14 @@ int br_prod_decode(const void *v, size_t len, br_prod_entry *out) {
         len != 24 + 16 * (size_t)p[20])
         return -EIO;
     out->epoch = (int16_t)(uint16_t)(p[2] << 8 | p[3]);
-    out->last_write_ms = get_be64(p + 4);
-    out->last_timestamp = get_be64(p + 12);
+    out->last_write_ms = (int64_t)be_get64(p + 4);
+    out->last_timestamp = (int64_t)be_get64(p + 12);
     out->n = p[20];
     p += 24;
     for (int i = 0; i < out->n; i++, p += 16) {
-        out->batches[i].first_seq = (int32_t)get_be32(p);
-        out->batches[i].last_seq = (int32_t)get_be32(p + 4);
-        out->batches[i].base_offset = get_be64(p + 8);
+        out->batches[i].first_seq = (int32_t)be_get32(p);
+        out->batches[i].last_seq = (int32_t)be_get32(p + 4);
+        out->batches[i].base_offset = (int64_t)be_get64(p + 8);
     }
     return 0;
 }
@@ -171,10 +156,10 @@ static int sweep(br_store *s, MDB_txn *txn, uint32_t part_id, int64_t keep, int6
     int deleted = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && deleted < SWEEP_MAX;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != PROD_KEY_LEN || get_be32(k.mv_data) != part_id)
+        if (k.mv_size != PROD_KEY_LEN || be_get32(k.mv_data) != part_id)
             break;
         br_prod_entry e;
-        if (get_be64((const uint8_t *)k.mv_data + 4) == keep)
+        if ((int64_t)be_get64((const uint8_t *)k.mv_data + 4) == keep)
             continue;
         /* a damaged value is dropped too: it can only refuse good batches */
         if (br_prod_decode(v.mv_data, v.mv_size, &e) == 0 &&
@@ -292,13 +277,13 @@ int br_producers_list(br_store *s, MDB_txn *txn, uint32_t part_id, int64_t now_m
     MDB_val k = {PROD_KEY_LEN, kb}, v;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != PROD_KEY_LEN || get_be32(k.mv_data) != part_id)
+        if (k.mv_size != PROD_KEY_LEN || be_get32(k.mv_data) != part_id)
             break;
         br_prod_entry e;
         if (br_prod_decode(v.mv_data, v.mv_size, &e) < 0 ||
             br_prod_expired(&e, now_ms, BR_PRODUCER_ID_EXPIRATION_MS))
             continue;
-        fn(get_be64((const uint8_t *)k.mv_data + 4), &e, arg);
+        fn((int64_t)be_get64((const uint8_t *)k.mv_data + 4), &e, arg);
     }
     mdb_cursor_close(cur);
     return rc == 0 || rc == MDB_NOTFOUND ? 0 : br_store_error(rc);
@@ -422,7 +407,7 @@ int br_producer_ids_alloc(br_store *s, br_producer_ids *ids, int64_t producer_id
                 free(val);
                 return -EIO;
             }
-            ids->next = ids->limit = get_be64(val);
+            ids->next = ids->limit = (int64_t)be_get64(val);
             free(val);
         } else if (r == -ENOENT) {
             ids->next = ids->limit = 0;
@@ -443,7 +428,7 @@ int br_producer_ids_alloc(br_store *s, br_producer_ids *ids, int64_t producer_id
         if (ids->limit > INT64_MAX - BR_PRODUCER_ID_BLOCK)
             return -ENOSPC;
         uint8_t b[8];
-        put_be64(b, ids->limit + BR_PRODUCER_ID_BLOCK);
+        be_put64(b, (uint64_t)(ids->limit + BR_PRODUCER_ID_BLOCK));
         int r = br_store_meta_put(s, META_PRODUCER_IDS, b, sizeof b);
         if (r < 0)
             return r;

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "byteorder.h"
+
 _Static_assert(EBADMSG == 74, "kr_fail() hard-codes EBADMSG");
 
 void kr_init(kafka_reader *r, const void *buf, size_t len) {
@@ -33,7 +35,7 @@ int8_t kr_i8(kafka_reader *r) {
 
 uint16_t kr_u16(kafka_reader *r) {
     const uint8_t *p = take(r, 2);
-    return p ? (uint16_t)((p[0] << 8) | p[1]) : 0;
+    return p ? be_get16(p) : 0;
 }
 
 int16_t kr_i16(kafka_reader *r) { return (int16_t)kr_u16(r); }
@@ -42,7 +44,7 @@ uint32_t kr_u32(kafka_reader *r) {
     const uint8_t *p = take(r, 4);
     if (!p)
         return 0;
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+    return be_get32(p);
 }
 
 int32_t kr_i32(kafka_reader *r) { return (int32_t)kr_u32(r); }
@@ -51,10 +53,7 @@ int64_t kr_i64(kafka_reader *r) {
     const uint8_t *p = take(r, 8);
     if (!p)
         return 0;
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return (int64_t)v;
+    return (int64_t)be_get64(p);
 }
 
 bool kr_bool(kafka_reader *r) { return kr_i8(r) != 0; }

@@ -7,6 +7,7 @@
 
 #include <limits.h>
 
+#include "byteorder.h"
 #include "crc32c.h"
 #include "kafka_reader.h"
 
@@ -31,50 +32,31 @@ enum {
  * header with no records. */
 #define MIN_BATCH_LENGTH (KAFKA_BATCH_HEADER_LEN - KAFKA_BATCH_LOG_OVERHEAD)
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t be32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static uint64_t be64(const uint8_t *p) { return (uint64_t)be32(p) << 32 | be32(p + 4); }
 
-static void put_be32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-static void put_be64(uint8_t *p, uint64_t v) {
-    put_be32(p, (uint32_t)(v >> 32));
-    put_be32(p + 4, (uint32_t)v);
-}
-static void put_be16(uint8_t *p, uint16_t v) {
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
 
 int kafka_batch_parse(const uint8_t *p, size_t len, kafka_batch *out) {
     /* Magic sits at byte 16 in v0/v1 message sets too (offset, size, crc),
      * so an old-format produce is recognised as such, not as garbage. */
     if (len <= OFF_MAGIC)
         return KAFKA_RECORDS_CORRUPT;
-    int32_t blen = (int32_t)be32(p + OFF_BATCH_LENGTH);
+    int32_t blen = (int32_t)be_get32(p + OFF_BATCH_LENGTH);
     if ((int8_t)p[OFF_MAGIC] != 2)
         return KAFKA_RECORDS_BAD_MAGIC;
     if (len < KAFKA_BATCH_HEADER_LEN || blen < MIN_BATCH_LENGTH)
         return KAFKA_RECORDS_CORRUPT;
-    out->base_offset = (int64_t)be64(p + OFF_BASE_OFFSET);
+    out->base_offset = (int64_t)be_get64(p + OFF_BASE_OFFSET);
     out->batch_length = blen;
-    out->partition_leader_epoch = (int32_t)be32(p + OFF_LEADER_EPOCH);
+    out->partition_leader_epoch = (int32_t)be_get32(p + OFF_LEADER_EPOCH);
     out->magic = (int8_t)p[OFF_MAGIC];
-    out->crc = be32(p + OFF_CRC);
-    out->attributes = (int16_t)be16(p + OFF_ATTRIBUTES);
-    out->last_offset_delta = (int32_t)be32(p + OFF_LAST_OFFSET_DELTA);
-    out->base_timestamp = (int64_t)be64(p + OFF_BASE_TIMESTAMP);
-    out->max_timestamp = (int64_t)be64(p + OFF_MAX_TIMESTAMP);
-    out->producer_id = (int64_t)be64(p + OFF_PRODUCER_ID);
-    out->producer_epoch = (int16_t)be16(p + OFF_PRODUCER_EPOCH);
-    out->base_sequence = (int32_t)be32(p + OFF_BASE_SEQUENCE);
-    out->record_count = (int32_t)be32(p + OFF_RECORD_COUNT);
+    out->crc = be_get32(p + OFF_CRC);
+    out->attributes = (int16_t)be_get16(p + OFF_ATTRIBUTES);
+    out->last_offset_delta = (int32_t)be_get32(p + OFF_LAST_OFFSET_DELTA);
+    out->base_timestamp = (int64_t)be_get64(p + OFF_BASE_TIMESTAMP);
+    out->max_timestamp = (int64_t)be_get64(p + OFF_MAX_TIMESTAMP);
+    out->producer_id = (int64_t)be_get64(p + OFF_PRODUCER_ID);
+    out->producer_epoch = (int16_t)be_get16(p + OFF_PRODUCER_EPOCH);
+    out->base_sequence = (int32_t)be_get32(p + OFF_BASE_SEQUENCE);
+    out->record_count = (int32_t)be_get32(p + OFF_RECORD_COUNT);
     out->start = p;
     out->total_len = (size_t)blen + KAFKA_BATCH_LOG_OVERHEAD;
     return 0;
@@ -187,7 +169,7 @@ int kafka_records_next(const uint8_t *p, size_t len, size_t *off, kafka_batch *b
     /* A fetch response may end inside a batch; a header that is already
      * impossible (bad length or magic) is corruption, not truncation. */
     if (avail >= OFF_BATCH_LENGTH + 4 &&
-        (int32_t)be32(q + OFF_BATCH_LENGTH) < MIN_BATCH_LENGTH)
+        (int32_t)be_get32(q + OFF_BATCH_LENGTH) < MIN_BATCH_LENGTH)
         return KAFKA_RECORDS_CORRUPT;
     if (avail > OFF_MAGIC && (int8_t)q[OFF_MAGIC] != 2)
         return KAFKA_RECORDS_CORRUPT;
@@ -235,16 +217,16 @@ int kafka_batch_find_time(const kafka_batch *b, int64_t ts, int64_t *offset,
 }
 
 void kafka_batch_set_base_offset(uint8_t *batch, int64_t base_offset) {
-    put_be64(batch + OFF_BASE_OFFSET, (uint64_t)base_offset);
+    be_put64(batch + OFF_BASE_OFFSET, (uint64_t)base_offset);
 }
 
 void kafka_batch_set_leader_epoch(uint8_t *batch, int32_t epoch) {
-    put_be32(batch + OFF_LEADER_EPOCH, (uint32_t)epoch);
+    be_put32(batch + OFF_LEADER_EPOCH, (uint32_t)epoch);
 }
 
 void kafka_batch_set_log_append_time(uint8_t *batch, size_t total_len, int64_t ts) {
-    uint16_t attr = be16(batch + OFF_ATTRIBUTES);
-    put_be16(batch + OFF_ATTRIBUTES, (uint16_t)(attr | KAFKA_ATTR_TIMESTAMP_LOG_APPEND));
-    put_be64(batch + OFF_MAX_TIMESTAMP, (uint64_t)ts);
-    put_be32(batch + OFF_CRC, crc32c(0, batch + OFF_ATTRIBUTES, total_len - OFF_ATTRIBUTES));
+    uint16_t attr = be_get16(batch + OFF_ATTRIBUTES);
+    be_put16(batch + OFF_ATTRIBUTES, (uint16_t)(attr | KAFKA_ATTR_TIMESTAMP_LOG_APPEND));
+    be_put64(batch + OFF_MAX_TIMESTAMP, (uint64_t)ts);
+    be_put32(batch + OFF_CRC, crc32c(0, batch + OFF_ATTRIBUTES, total_len - OFF_ATTRIBUTES));
 }

@@ -6,6 +6,8 @@
 
 #include <event2/buffer.h>
 
+#include "byteorder.h"
+
 #define KW_CHUNK 4096
 /* Below this an owned segment is copied into the evbuffer: cheaper than a
  * reference chain entry for the many tiny responses. */
@@ -91,20 +93,14 @@ void kw_i8(kafka_writer *w, int8_t v) {
 
 void kw_i16(kafka_writer *w, int16_t v) {
     uint8_t *d = room(w, 2);
-    if (d) {
-        d[0] = (uint8_t)((uint16_t)v >> 8);
-        d[1] = (uint8_t)v;
-    }
+    if (d)
+        be_put16(d, (uint16_t)v);
 }
 
 void kw_u32(kafka_writer *w, uint32_t v) {
     uint8_t *d = room(w, 4);
-    if (d) {
-        d[0] = (uint8_t)(v >> 24);
-        d[1] = (uint8_t)(v >> 16);
-        d[2] = (uint8_t)(v >> 8);
-        d[3] = (uint8_t)v;
-    }
+    if (d)
+        be_put32(d, v);
 }
 
 void kw_i32(kafka_writer *w, int32_t v) { kw_u32(w, (uint32_t)v); }
@@ -112,8 +108,7 @@ void kw_i32(kafka_writer *w, int32_t v) { kw_u32(w, (uint32_t)v); }
 void kw_i64(kafka_writer *w, int64_t v) {
     uint8_t *d = room(w, 8);
     if (d)
-        for (int i = 0; i < 8; i++)
-            d[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
+        be_put64(d, (uint64_t)v);
 }
 
 void kw_bool(kafka_writer *w, bool v) { kw_i8(w, v ? 1 : 0); }
@@ -246,12 +241,7 @@ kw_mark kw_reserve_i32(kafka_writer *w) {
 void kw_patch_i32(kafka_writer *w, kw_mark m, int32_t v) {
     if (w->err || m.seg >= w->nsegs)
         return;
-    uint8_t *d = w->segs[m.seg].data + m.off;
-    uint32_t u = (uint32_t)v;
-    d[0] = (uint8_t)(u >> 24);
-    d[1] = (uint8_t)(u >> 16);
-    d[2] = (uint8_t)(u >> 8);
-    d[3] = (uint8_t)u;
+    be_put32(w->segs[m.seg].data + m.off, (uint32_t)v);
 }
 
 static void free_cleanup(const void *data, size_t len, void *extra) {

@@ -13,8 +13,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -22,6 +20,7 @@
 #include <malloc.h>
 #endif
 
+#include "byteorder.h"
 #include "net_read.h"
 #include "rpc.h"
 
@@ -30,16 +29,7 @@
  * temporary heap block. */
 #define FRAME_STACK_BYTES 512
 
-static uint32_t get_be32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
 
-static void put_be32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 /* Wrap an unpacked header and its block (header_len | header | body, and
  * the tail when contiguous) into a frame with one reference. Takes @p buf,
@@ -75,7 +65,7 @@ int rpc_frame_parse(uint8_t *buf, size_t len, rpc_frame **out) {
     }
     /* Check both lengths against what is there before protobuf-c sees a
      * byte: a header_len or body_len past the end is malformed input. */
-    size_t hlen = get_be32(buf);
+    size_t hlen = be_get32(buf);
     if (hlen > len - 4) {
         free(buf);
         return -EBADMSG;
@@ -163,8 +153,8 @@ int rpc_frame_write(struct evbuffer *out, Eddy__RpcHeader *hdr, const ProtobufCM
     uint8_t *p = small <= sizeof stackbuf ? stackbuf : malloc(small);
     if (!p)
         return -ENOMEM;
-    put_be32(p, (uint32_t)(4 + hlen + blen + tlen));
-    put_be32(p + 4, (uint32_t)hlen);
+    be_put32(p, (uint32_t)(4 + hlen + blen + tlen));
+    be_put32(p + 4, (uint32_t)hlen);
     eddy__rpc_header__pack(hdr, p + 8);
     if (body)
         protobuf_c_message_pack(body, p + 8 + hlen);
@@ -196,7 +186,7 @@ int rpc_frame_take(struct evbuffer *in, size_t max_frame, rpc_frame **out) {
     uint8_t lenb[4];
     if (evbuffer_copyout(in, lenb, 4) != 4)
         return 0;
-    size_t flen = get_be32(lenb);
+    size_t flen = be_get32(lenb);
     /* Refuse before waiting: a peer must not make us buffer more than the
      * cap, and a frame without room for header_len is malformed. */
     if (flen > max_frame || flen > INT32_MAX)
@@ -226,7 +216,7 @@ static int head_frame(struct evbuffer *in, size_t max_frame, size_t *flen_out) {
     uint8_t lenb[4];
     if (avail < 4 || evbuffer_copyout(in, lenb, 4) != 4)
         return 0;
-    size_t flen = get_be32(lenb);
+    size_t flen = be_get32(lenb);
     if (flen > max_frame || flen > INT32_MAX)
         return -EMSGSIZE;
     if (flen < 4)
@@ -248,7 +238,7 @@ int rpc_frame_take_split(struct evbuffer *in, size_t max_frame, rpc_frame **out)
     uint8_t pre[8];
     if (evbuffer_copyout(in, pre, 8) != 8)
         return -EBADMSG;
-    size_t hlen = get_be32(pre + 4);
+    size_t hlen = be_get32(pre + 4);
     if (hlen > flen - 4)
         return -EBADMSG;
     uint8_t stackbuf[FRAME_STACK_BYTES];
@@ -298,7 +288,7 @@ size_t rpc_frame_missing(struct evbuffer *in) {
     uint8_t lenb[4];
     if (avail < 4 || evbuffer_copyout(in, lenb, 4) != 4)
         return 0;
-    size_t need = 4 + (size_t)get_be32(lenb);
+    size_t need = 4 + (size_t)be_get32(lenb);
     return need > avail ? need - avail : 0;
 }
 

@@ -26,6 +26,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "byteorder.h"
 #include "dispatch.h"
 #include "fetch_ahead.h"
 #include "fe.h"
@@ -278,8 +279,7 @@ static void conn_readcb(struct bufferevent *bev, void *arg) {
         uint8_t hdr[4];
         if (evbuffer_copyout(in, hdr, 4) < 4)
             break;
-        uint32_t size = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) |
-                        ((uint32_t)hdr[2] << 8) | hdr[3];
+        uint32_t size = be_get32(hdr);
         size_t cap = c->authenticated ? c->worker->conf->max_request_bytes
                                       : c->worker->conf->max_request_bytes_unauth;
         if (size > cap || size < 8) {
