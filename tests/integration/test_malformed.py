@@ -224,17 +224,33 @@ def test_slow_client_stalls_mid_frame(cluster, still_serving):
         s.close()
 
 
-def test_client_that_never_reads(cluster, topic, still_serving):
+def never_reading_socket(cluster, security):
+    """A connection ready for Fetch: plain, or TLS with SASL PLAIN done (then
+    responses leave the frontend encrypted, through its TLS filter)."""
+    if security == "plaintext":
+        s = kr.connect(cluster.bootstrap)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
+        return s
+    from test_sasl import RawConn, authenticate, handshake
+    c = RawConn(cluster)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
+    assert handshake(c, "PLAIN")[0] == 0
+    assert authenticate(c, cluster["EDDY_CONNECTION_STRING"])[0] == 0
+    return c.sock
+
+
+@pytest.mark.parametrize("security", ["plaintext", "sasl_ssl"])
+def test_client_that_never_reads(cluster, topic, still_serving, security):
     """Many Fetch (1 MiB each) and Metadata requests, never reading answers:
     the frontend must stop reading this socket once its output backs up, so
-    our sends eventually block and its RSS stays bounded."""
+    our sends eventually block and its RSS stays bounded. With TLS, output
+    that is already encrypted counts too."""
     produce_keyed(cluster.bootstrap, topic, 200, value_fmt="%06d-%s-" + "v" * 4000)
     pid = frontend_pid(cluster)
     rss0 = rss_kb(pid)
     fetch = fetch_v4(topic)
     meta = metadata(4, struct.pack(">i", -1) + b"\x01")
-    s = kr.connect(cluster.bootstrap)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
+    s = never_reading_socket(cluster, security)
     s.setblocking(False)
     sent = 0
     blocked = False
@@ -242,12 +258,15 @@ def test_client_that_never_reads(cluster, topic, still_serving):
     deadline = time.monotonic() + 8.0
     try:
         i = 0
+        msg = None
         while time.monotonic() < deadline:
-            msg = fetch if i % 2 == 0 else meta
-            i += 1
+            if msg is None:
+                msg = fetch if i % 2 == 0 else meta
+                i += 1
             try:
                 n = s.send(msg)
-            except BlockingIOError:
+            except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                # TLS must retry the very same write; plain may too
                 blocked = True
                 time.sleep(0.05)
                 peak = max(peak, rss_kb(pid))
@@ -260,6 +279,7 @@ def test_client_that_never_reads(cluster, topic, still_serving):
             if n < len(msg):
                 blocked = True
                 break
+            msg = None
             if i % 200 == 0:
                 peak = max(peak, rss_kb(pid))
         peak = max(peak, rss_kb(pid))
