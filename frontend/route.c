@@ -232,23 +232,28 @@ void fe_route_free(fe_route *r) {
         return;
     if (r->timer)
         event_free(r->timer);
-    rpc_client_free(r->controller);
+    /* Freeing a client fails its calls in flight, whose callbacks may look
+     * for a client again or ask for a refresh: by then there is none (NULL,
+     * as for a broker not in the map), so they answer with an error. */
+    rpc_client *ctl = r->controller;
+    r->controller = NULL;
+    rpc_client_free(ctl);
     for (size_t i = 0; i < r->n_brokers; i++) {
-        rpc_client_free(r->brokers[i].client);
-        free(r->brokers[i].address);
+        rpc_client *bc = r->brokers[i].client;
+        r->brokers[i].client = NULL;
+        rpc_client_free(bc);
     }
+    /* requests still waiting for a map get their answer (an error) too */
+    while (r->waiters)
+        finish_refresh(r, -ECANCELED);
+    for (size_t i = 0; i < r->n_brokers; i++)
+        free(r->brokers[i].address);
     free(r->brokers);
     free(r->topics);
     free(r->by_name);
     rpc_tls_unref(r->tls);
     if (r->map)
         protobuf_c_message_free_unpacked(&r->map->base, NULL);
-    refresh_waiter *w = r->waiters;
-    while (w) {
-        refresh_waiter *n = w->next;
-        free(w);
-        w = n;
-    }
     free(r);
 }
 

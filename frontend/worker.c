@@ -32,6 +32,7 @@ typedef struct inbox {
 struct fe_workers {
     _Atomic uint64_t map_hint;
     int n;
+    int started;              /* threads running (or joined by fe_workers_stop) */
     unsigned next;
     fe_conn_limits *limits;
     /* refusals not logged yet (acceptor thread only) */
@@ -123,11 +124,10 @@ fe_workers *fe_workers_start(const fe_config *conf, void *tls_ctx, int n) {
         int r = pthread_create(&ws->threads[i], NULL, worker_main, &ws->w[i]);
         if (r) {
             eddy_log_err(-r, "worker", "cannot start worker thread %d", i);
-            /* threads already started are stopped by fe_workers_stop */
-            ws->n = i;
-            fe_workers_stop(ws);
+            fe_workers_stop(ws); /* the threads started so far, and every worker */
             return NULL;
         }
+        ws->started = i + 1;
     }
     return ws;
 fail:
@@ -194,14 +194,48 @@ void fe_workers_hand(fe_workers *ws, int fd, const fe_listener_conf *l, const ch
     event_active(w->inbox_ev, EV_READ, 0);
 }
 
+/* After its thread ended (connections already closed): requests still
+ * waiting on RPC calls fail with the route and release what they hold, then
+ * the loop runs once more without blocking for what they deferred. */
+static void worker_free(fe_worker *w) {
+    fe_route_free(w->route);
+    w->route = NULL;
+    if (w->base)
+        event_base_loop(w->base, EVLOOP_NONBLOCK);
+    inbox *ib = w->inbox;
+    if (ib) {
+        /* sockets handed over but never taken */
+        handoff *h = ib->head;
+        while (h) {
+            handoff *next = h->next;
+            evutil_closesocket(h->fd);
+            fe_conn_limits_release(w->limits, &h->ip);
+            free(h);
+            h = next;
+        }
+        pthread_mutex_destroy(&ib->lock);
+        free(ib);
+    }
+    if (w->inbox_ev)
+        event_free(w->inbox_ev);
+    free(w->stats);
+    if (w->base)
+        event_base_free(w->base);
+}
+
 void fe_workers_stop(fe_workers *ws) {
     if (!ws)
         return;
-    for (int i = 0; i < ws->n; i++)
+    for (int i = 0; i < ws->started; i++)
         event_base_loopbreak(ws->w[i].base);
-    for (int i = 0; i < ws->n; i++)
+    for (int i = 0; i < ws->started; i++)
         pthread_join(ws->threads[i], NULL);
-    /* worker structs stay allocated: the process exits right after */
+    for (int i = 0; i < ws->n; i++)
+        worker_free(&ws->w[i]);
+    fe_conn_limits_free(ws->limits);
+    free(ws->w);
+    free(ws->threads);
+    free(ws);
 }
 
 int fe_workers_count(const fe_workers *ws) { return ws->n; }
