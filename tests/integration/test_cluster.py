@@ -269,97 +269,92 @@ def test_two_frontends_see_the_same_cluster(small_cluster):
     c1.close()
 
 
-def test_rebalance_rpc(tmp_path):
-    """With auto_rebalance off, nothing moves until REBALANCE is called."""
-    d = str(tmp_path / "cluster")
-    env = dict(os.environ, EDDY_AUTO_REBALANCE="false")
+@pytest.fixture
+def manual_cluster(tmp_path):
+    """One broker with auto_rebalance off: partitions move only on REBALANCE."""
     import subprocess
     from conftest import LAUNCHER
+    d = str(tmp_path / "cluster")
+    env = dict(os.environ, EDDY_AUTO_REBALANCE="false")
     r = subprocess.run([LAUNCHER, "up", "--dir", d, "--brokers", "1", "--port-base",
                         str(_base(1)), "--durability", "nosync"], env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=90)
     try:
         assert r.returncode == 0, r.stdout
-        c = Cluster(parse_env(os.path.join(d, "cluster.env")))
-        create_topic(c.bootstrap, "rb", 6)
-        assert c.run("add-broker").returncode == 0
-        time.sleep(4)
-        assert partitions_per_broker(c).get(1, 0) == 0
-        r = c.run("rebalance")
-        assert r.returncode == 0 and "move" in r.stdout, r.stdout
-        wait_for(lambda: partitions_per_broker(c).get(1, 0) == 3, 60, "3 partitions moved", c)
+        yield Cluster(parse_env(os.path.join(d, "cluster.env")))
     finally:
         launcher("down", "--dir", d, timeout=60)
 
 
-def test_idempotent_state_moves_with_the_partition(tmp_path):
+def test_rebalance_rpc(manual_cluster):
+    """With auto_rebalance off, nothing moves until REBALANCE is called."""
+    c = manual_cluster
+    create_topic(c.bootstrap, "rb", 6)
+    assert c.run("add-broker").returncode == 0
+    time.sleep(4)
+    assert partitions_per_broker(c).get(1, 0) == 0
+    r = c.run("rebalance")
+    assert r.returncode == 0 and "move" in r.stdout, r.stdout
+    wait_for(lambda: partitions_per_broker(c).get(1, 0) == 3, 60, "3 partitions moved", c)
+
+
+def test_idempotent_state_moves_with_the_partition(manual_cluster):
     """A batch resent after its partition moved to another broker is still
     a duplicate (its original offset, nothing appended), and a sequence gap
     is still refused: the new owner rebuilt the producer's state from the
     copied batches."""
-    import subprocess
     import kafka_raw as kr
-    from conftest import LAUNCHER
     from test_idempotence import idempotent_batch, init_producer_id
-    d = str(tmp_path / "cluster")
-    env = dict(os.environ, EDDY_AUTO_REBALANCE="false")
-    r = subprocess.run([LAUNCHER, "up", "--dir", d, "--brokers", "1", "--port-base",
-                        str(_base(1)), "--durability", "nosync"], env=env,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=90)
-    try:
-        assert r.returncode == 0, r.stdout
-        c = Cluster(parse_env(os.path.join(d, "cluster.env")))
-        create_topic(c.bootstrap, "idem-move", 2)
-        s = kr.connect(c.bootstrap, timeout=15)
+    c = manual_cluster
+    create_topic(c.bootstrap, "idem-move", 2)
+    s = kr.connect(c.bootstrap, timeout=15)
 
-        def produce(part, batch):
-            deadline = time.time() + 60
-            while True:  # NOT_LEADER and the like while the move settles
-                body = kr.produce_request(3, "idem-move", part, batch)
-                (_, _, err, base), = kr.produce_response_decode(3, kr.call(s, 0, 3, body))
-                if err in (0, 45) or time.time() > deadline:
-                    return err, base
-                time.sleep(0.2)
-
-        err, pid, epoch = init_producer_id(s)
-        assert err == 0
-        batches = {}
-        for part in (0, 1):
-            first = idempotent_batch([b"p%d-a%d" % (part, i) for i in range(3)], pid, epoch, 0)
-            last = idempotent_batch([b"p%d-b%d" % (part, i) for i in range(2)], pid, epoch, 3)
-            assert produce(part, first) == (0, 0)
-            assert produce(part, last) == (0, 3)
-            batches[part] = (first, last)
-
-        assert c.run("add-broker").returncode == 0
-        r = c.run("rebalance")
-        assert r.returncode == 0 and "move" in r.stdout, r.stdout
-        wait_for(lambda: partitions_per_broker(c).get(1, 0) == 1, 60, "a partition moved", c)
-
-        for part in (0, 1):  # one of them moved, both must still know the producer
-            first, last = batches[part]
-            assert produce(part, last) == (0, 3), "partition %d: resent batch appended" % part
-            assert produce(part, first) == (0, 0)
-            gap = idempotent_batch([b"gap"], pid, epoch, 9)
-            assert produce(part, gap)[0] == 45, "partition %d: a gap was accepted" % part
-            nxt = idempotent_batch([b"p%d-c" % part], pid, epoch, 5)
-            assert produce(part, nxt) == (0, 5)
-        s.close()
-
-        cons = ck.Consumer({"bootstrap.servers": c.bootstrap, "group.id": "idem-move-check",
-                            "enable.auto.commit": False})
-        cons.assign([ck.TopicPartition("idem-move", p, 0) for p in (0, 1)])
-        got = {0: [], 1: []}
+    def produce(part, batch):
         deadline = time.time() + 60
-        while time.time() < deadline and (len(got[0]) < 6 or len(got[1]) < 6):
-            m = cons.poll(0.5)
-            if m is not None and not m.error():
-                got[m.partition()].append((m.offset(), m.value()))
-        cons.close()
-        for part in (0, 1):
-            assert [v for _, v in got[part]] == \
-                [b"p%d-a%d" % (part, i) for i in range(3)] + \
-                [b"p%d-b%d" % (part, i) for i in range(2)] + [b"p%d-c" % part], got[part]
-            assert [o for o, _ in got[part]] == list(range(6))
-    finally:
-        launcher("down", "--dir", d, timeout=60)
+        while True:  # NOT_LEADER and the like while the move settles
+            body = kr.produce_request(3, "idem-move", part, batch)
+            (_, _, err, base), = kr.produce_response_decode(3, kr.call(s, 0, 3, body))
+            if err in (0, 45) or time.time() > deadline:
+                return err, base
+            time.sleep(0.2)
+
+    err, pid, epoch = init_producer_id(s)
+    assert err == 0
+    batches = {}
+    for part in (0, 1):
+        first = idempotent_batch([b"p%d-a%d" % (part, i) for i in range(3)], pid, epoch, 0)
+        last = idempotent_batch([b"p%d-b%d" % (part, i) for i in range(2)], pid, epoch, 3)
+        assert produce(part, first) == (0, 0)
+        assert produce(part, last) == (0, 3)
+        batches[part] = (first, last)
+
+    assert c.run("add-broker").returncode == 0
+    r = c.run("rebalance")
+    assert r.returncode == 0 and "move" in r.stdout, r.stdout
+    wait_for(lambda: partitions_per_broker(c).get(1, 0) == 1, 60, "a partition moved", c)
+
+    for part in (0, 1):  # one of them moved, both must still know the producer
+        first, last = batches[part]
+        assert produce(part, last) == (0, 3), "partition %d: resent batch appended" % part
+        assert produce(part, first) == (0, 0)
+        gap = idempotent_batch([b"gap"], pid, epoch, 9)
+        assert produce(part, gap)[0] == 45, "partition %d: a gap was accepted" % part
+        nxt = idempotent_batch([b"p%d-c" % part], pid, epoch, 5)
+        assert produce(part, nxt) == (0, 5)
+    s.close()
+
+    cons = ck.Consumer({"bootstrap.servers": c.bootstrap, "group.id": "idem-move-check",
+                        "enable.auto.commit": False})
+    cons.assign([ck.TopicPartition("idem-move", p, 0) for p in (0, 1)])
+    got = {0: [], 1: []}
+    deadline = time.time() + 60
+    while time.time() < deadline and (len(got[0]) < 6 or len(got[1]) < 6):
+        m = cons.poll(0.5)
+        if m is not None and not m.error():
+            got[m.partition()].append((m.offset(), m.value()))
+    cons.close()
+    for part in (0, 1):
+        assert [v for _, v in got[part]] == \
+            [b"p%d-a%d" % (part, i) for i in range(3)] + \
+            [b"p%d-b%d" % (part, i) for i in range(2)] + [b"p%d-c" % part], got[part]
+        assert [o for o, _ in got[part]] == list(range(6))
