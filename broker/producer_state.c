@@ -173,6 +173,22 @@ static int sweep(br_store *s, MDB_txn *txn, uint32_t part_id, int64_t keep, int6
     return rc == MDB_NOTFOUND ? 0 : br_store_error(rc);
 }
 
+/* The stored state under key @p k: *known is false when there is none or
+ * it cannot be read (no state: batches are accepted). Returns 0 or -errno. */
+static int entry_load(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, br_prod_entry *e, bool *known) {
+    MDB_val v;
+    int rc = mdb_get(txn, dbi, k, &v);
+    *known = rc == 0 && br_prod_decode(v.mv_data, v.mv_size, e) == 0;
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : br_store_error(rc);
+}
+
+static int entry_store(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, const br_prod_entry *e) {
+    uint8_t vb[BR_PROD_VALUE_MAX];
+    MDB_val v = {br_prod_encode(e, vb), vb};
+    int rc = mdb_put(txn, dbi, k, &v, 0);
+    return rc ? br_store_error(rc) : 0;
+}
+
 int br_producers_append(br_store *s, MDB_txn *txn, br_append *it, int64_t now_ms) {
     it->producer = BR_PROD_PLAIN;
     kafka_batch b, first = {0};
@@ -195,20 +211,16 @@ int br_producers_append(br_store *s, MDB_txn *txn, br_append *it, int64_t now_ms
         return 1;
     }
     int32_t last_seq = br_prod_last_seq(first.base_sequence, first.last_offset_delta);
-    uint8_t kb[PROD_KEY_LEN], vb[BR_PROD_VALUE_MAX];
+    uint8_t kb[PROD_KEY_LEN];
     prod_key(kb, it->part->part_id, first.producer_id);
     MDB_dbi dbi = br_store_dbi(s, BR_PRODUCERS_DB);
-    MDB_val k = {PROD_KEY_LEN, kb}, v;
+    MDB_val k = {PROD_KEY_LEN, kb};
     br_prod_entry e;
-    bool known = false;
-    int rc = mdb_get(txn, dbi, &k, &v);
-    if (rc == 0) {
-        /* an unreadable value is no state: the batch is accepted */
-        known = br_prod_decode(v.mv_data, v.mv_size, &e) == 0 &&
-                !br_prod_expired(&e, now_ms, BR_PRODUCER_ID_EXPIRATION_MS);
-    } else if (rc != MDB_NOTFOUND) {
-        return br_store_error(rc);
-    }
+    bool known;
+    int r = entry_load(txn, dbi, &k, &e, &known);
+    if (r < 0)
+        return r;
+    known = known && !br_prod_expired(&e, now_ms, BR_PRODUCER_ID_EXPIRATION_MS);
     int64_t dup = -1;
     br_prod_verdict vd =
         br_prod_check(known ? &e : NULL, first.producer_epoch, first.base_sequence, last_seq, &dup);
@@ -219,16 +231,14 @@ int br_producers_append(br_store *s, MDB_txn *txn, br_append *it, int64_t now_ms
     }
     if (vd != BR_PROD_APPEND)
         return 1;
-    int r = br_plog_append(s, txn, it->part, it->batches, it->len, it->leader_epoch,
-                           it->log_append_time, &it->base_offset);
+    r = br_plog_append(s, txn, it->part, it->batches, it->len, it->leader_epoch,
+                       it->log_append_time, &it->base_offset);
     if (r < 0)
         return r;
     br_prod_record(&e, known, first.producer_epoch, first.base_sequence, last_seq,
                    it->base_offset, first.max_timestamp, now_ms);
-    v.mv_size = br_prod_encode(&e, vb);
-    v.mv_data = vb;
-    if ((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0)
-        return br_store_error(rc);
+    if ((r = entry_store(txn, dbi, &k, &e)) < 0)
+        return r;
     /* a producer new here: forget the ones gone silent (amortised expiry) */
     if (!known)
         return sweep(s, txn, it->part->part_id, first.producer_id, now_ms);
@@ -244,23 +254,19 @@ int br_producers_replay(br_store *s, MDB_txn *txn, uint32_t part_id, const uint8
     while ((r = kafka_records_next(batches, len, &off, &b)) == 1) {
         if (b.producer_id < 0 || (b.attributes & (KAFKA_ATTR_TRANSACTIONAL | KAFKA_ATTR_CONTROL)))
             continue;
-        uint8_t kb[PROD_KEY_LEN], vb[BR_PROD_VALUE_MAX];
+        uint8_t kb[PROD_KEY_LEN];
         prod_key(kb, part_id, b.producer_id);
-        MDB_val k = {PROD_KEY_LEN, kb}, v;
+        MDB_val k = {PROD_KEY_LEN, kb};
         br_prod_entry e;
-        bool known = false;
-        int rc = mdb_get(txn, dbi, &k, &v);
-        if (rc == 0)
-            known = br_prod_decode(v.mv_data, v.mv_size, &e) == 0;
-        else if (rc != MDB_NOTFOUND)
-            return br_store_error(rc);
+        bool known;
+        int rc = entry_load(txn, dbi, &k, &e, &known);
+        if (rc < 0)
+            return rc;
         br_prod_record(&e, known, b.producer_epoch, b.base_sequence,
                        br_prod_last_seq(b.base_sequence, b.last_offset_delta), b.base_offset,
                        b.max_timestamp, now_ms);
-        v.mv_size = br_prod_encode(&e, vb);
-        v.mv_data = vb;
-        if ((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0)
-            return br_store_error(rc);
+        if ((rc = entry_store(txn, dbi, &k, &e)) < 0)
+            return rc;
     }
     return r < 0 ? -EINVAL : 0;
 }
