@@ -15,6 +15,11 @@
 
 struct evbuffer;
 
+/** Below this many bytes still missing from a frame, libevent's own 4 KiB
+ *  reads are good enough (and a read of ours that found nothing would cost
+ *  a syscall): callers fill only frames missing at least this much. */
+#define NET_READ_FILL_MIN (16u << 10)
+
 /** Read up to @p max bytes from the socket @p fd into @p in, stopping early
  *  when the socket is drained. @p in must be the input of a plain socket
  *  bufferevent and the call made from its read callback (libevent keeps that

@@ -292,12 +292,9 @@ size_t rpc_frame_missing(struct evbuffer *in) {
     return need > avail ? need - avail : 0;
 }
 
-/* Below this many missing bytes libevent's own 4 KiB reads are good enough
- * (and a read that would find nothing costs a syscall). */
-#define FILL_MIN (16u << 10)
 int rpc_frame_fill(struct evbuffer *in, int fd, size_t budget) {
     size_t missing = rpc_frame_missing(in);
-    if (missing < FILL_MIN)
+    if (missing < NET_READ_FILL_MIN)
         return 0;
     return net_read_fill(in, fd, missing < budget ? missing : budget);
 }

@@ -70,10 +70,8 @@ void fe_frame_evbuffer_cleanup(const void *data, size_t len, void *extra) {
 /* Fetch responses are megabytes; see FILL_BUDGET_PER_WAKEUP in
  * common/rpc_client.c for why 4 MiB. */
 #define FE_MAX_SINGLE_WRITE (4u << 20)
-/* Bytes read per wakeup of a plain connection, libevent's and ours; and the
- * least a frame must still miss for a read of our own to be worth it. */
+/* Bytes read per wakeup of a plain connection, libevent's and ours. */
 #define FE_MAX_SINGLE_READ (1u << 20)
-#define FE_FILL_MIN (16u << 10)
 
 static void conn_unref(fe_conn *c) {
     if (--c->refs > 0)
@@ -292,7 +290,7 @@ static void conn_readcb(struct bufferevent *bev, void *arg) {
         }
         size_t have = evbuffer_get_length(in);
         if (have < 4 + (size_t)size && !c->listener->tls && budget > 0 &&
-            4 + (size_t)size - have >= FE_FILL_MIN) {
+            4 + (size_t)size - have >= NET_READ_FILL_MIN) {
             /* read the rest past libevent's 4 KiB; errors and end of stream
              * stay in the socket for libevent's next read to report */
             size_t missing = 4 + (size_t)size - have;
