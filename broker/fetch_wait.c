@@ -70,10 +70,11 @@ static uint32_t call_hash(uint64_t conn, uint64_t id) {
 
 /* ---- evaluation -------------------------------------------------------------- */
 
-/* Read one partition into @p tail. Returns the status; *n gets the bytes. */
+/* Read one partition into @p tail, under @p pin when there is one (a held
+ * reply). Returns the status; *n gets the bytes. */
 static Eddy__Status read_one(br_server *s, const Eddy__FetchPartition *fp,
                              Eddy__FetchPartitionResult *r, size_t limit, bool first,
-                             struct evbuffer *tail, size_t *n) {
+                             br_pin *pin, MDB_txn *txn, struct evbuffer *tail, size_t *n) {
     *n = 0;
     const Eddy__TopicInfo *t;
     Eddy__Status st =
@@ -102,7 +103,13 @@ static Eddy__Status read_one(br_server *s, const Eddy__FetchPartition *fp,
     struct evbuffer *one = evbuffer_new();
     if (!one)
         return EDDY__STATUS__UNAVAILABLE;
-    e = br_plog_read(s->store, part, fp->fetch_offset, limit, one, n);
+    if (pin) {
+        /* file segments stay segments only in a buffer bound for a socket */
+        evbuffer_set_flags(one, EVBUFFER_FLAG_DRAINS_TO_FD);
+        e = br_plog_read_held(s->store, pin, txn, part, fp->fetch_offset, limit, one, n);
+    } else {
+        e = br_plog_read(s->store, part, fp->fetch_offset, limit, one, n);
+    }
     if (e == -ERANGE) {
         evbuffer_free(one);
         *n = 0;
@@ -127,6 +134,8 @@ static Eddy__Status read_one(br_server *s, const Eddy__FetchPartition *fp,
     return EDDY__STATUS__OK;
 }
 
+static void release_pin(void *pin) { br_pin_unref(pin); }
+
 /* Build the answer; send it and return true when it is due (enough bytes,
  * an error, no wait asked, @p force, peer gone), else return false and
  * send nothing. */
@@ -143,6 +152,13 @@ static bool evaluate(br_server *s, rpc_call *call, const Eddy__FetchRequest *req
         rpc_call_reply(call, EDDY__STATUS__UNAVAILABLE, NULL, NULL);
         return true;
     }
+    /* A peer that acknowledges held replies gets large batches by sendfile()
+     * under one pin, kept until it has read them; else each read pins (or
+     * copies) on its own. */
+    br_pin *pin = NULL;
+    MDB_txn *txn = NULL;
+    if (rpc_call_can_hold(call) && br_store_pin_begin(s->store, &pin, &txn) < 0)
+        pin = NULL;
     size_t remaining = req->max_bytes > 0 ? (size_t)req->max_bytes : (size_t)INT32_MAX;
     size_t total = 0;
     bool error = false;
@@ -156,7 +172,7 @@ static bool evaluate(br_server *s, rpc_call *call, const Eddy__FetchRequest *req
         if (fp->max_bytes > 0 && (size_t)fp->max_bytes < limit)
             limit = (size_t)fp->max_bytes;
         size_t got = 0;
-        r->status = read_one(s, fp, r, limit, total == 0, tail, &got);
+        r->status = read_one(s, fp, r, limit, total == 0, pin, txn, tail, &got);
         r->records_len = (uint32_t)got;
         total += got;
         remaining = got >= remaining ? 0 : remaining - got;
@@ -170,9 +186,16 @@ static bool evaluate(br_server *s, rpc_call *call, const Eddy__FetchRequest *req
         Eddy__FetchResponse out = EDDY__FETCH_RESPONSE__INIT;
         out.n_partitions = n;
         out.partitions = resp;
-        rpc_call_reply(call, EDDY__STATUS__OK, &out.base, tail);
+        if (pin) {
+            rpc_call_reply_held(call, EDDY__STATUS__OK, &out.base, tail, release_pin, pin);
+            pin = NULL; /* released with the reply */
+        } else {
+            rpc_call_reply(call, EDDY__STATUS__OK, &out.base, tail);
+        }
     }
-    evbuffer_free(tail);
+    evbuffer_free(tail); /* before the pin: its chains may refer to the map */
+    if (pin)
+        br_pin_unref(pin);
     free(res);
     free(resp);
     return due;

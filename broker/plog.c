@@ -466,41 +466,33 @@ static int seek_batch(MDB_cursor *cur, uint32_t part_id, int64_t offset, MDB_val
 /* Batches at least this big go out by reference to the LMDB map (one
  * evbuffer chain each); smaller ones are cheaper to copy than to chain. */
 #define READ_BY_REF_MIN 4096
+/* In held reads, batches at least this big go out as sendfile() segments:
+ * libevent sends one segment per write callback, a loop turn each, which
+ * costs about what the kernel's copy of this many bytes costs. */
+#define READ_BY_FILE_MIN (32u << 10)
 
-int br_plog_read(br_store *s, br_part *p, int64_t offset, size_t max_bytes,
-                 struct evbuffer *out, size_t *n) {
-    /* hw is loaded before the transaction starts: every batch below it was
-     * committed before it was published, so the snapshot holds it. */
-    int64_t hw = atomic_load(&p->high_watermark);
-    int64_t start = atomic_load(&p->log_start);
-    *n = 0;
-    if (offset < start || offset > hw)
-        return -ERANGE;
-    if (offset == hw)
-        return 0;
-    /* A pinned snapshot lets the bytes leave without a copy; when all pins
-     * are taken (many slow readers), fall back to a copy. */
-    MDB_txn *txn;
-    br_pin *pin = NULL;
-    int r = br_store_pin_begin(s, &pin, &txn);
-    if (r == -EBUSY)
-        r = br_store_read_begin(s, &txn);
-    if (r < 0)
-        return r;
+/* Append the batches of @p p from @p offset (below @p hw) read under @p txn.
+ * With @p pin, large batches go by reference to the map (each chain takes a
+ * pin reference), and with @p by_file the largest as file segments, under
+ * the caller's pin. */
+static int read_batches(br_store *s, MDB_txn *txn, br_pin *pin, bool by_file, br_part *p,
+                        int64_t offset, int64_t hw, size_t max_bytes, struct evbuffer *out,
+                        size_t *n) {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, br_store_dbi(s, "log"), &cur);
-    if (rc) {
-        r = br_store_error(rc);
-        goto out;
-    }
+    if (rc)
+        return br_store_error(rc);
     MDB_val k, v;
     int64_t base;
-    r = seek_batch(cur, p->part_id, offset, &k, &v);
+    int r = seek_batch(cur, p->part_id, offset, &k, &v);
     while (r == 0 && plog_key_is_part(&k, p->part_id, &base) && base < hw) {
         /* KIP-74: the first batch goes out even when larger than max_bytes. */
         if (*n > 0 && v.mv_size > max_bytes - *n)
             break;
-        if (pin && v.mv_size >= READ_BY_REF_MIN) {
+        if (by_file && v.mv_size >= READ_BY_FILE_MIN) {
+            if ((r = br_store_add_file_ref(s, out, v.mv_data, v.mv_size)) < 0)
+                break;
+        } else if (pin && v.mv_size >= READ_BY_REF_MIN) {
             br_pin_ref(pin);
             if (evbuffer_add_reference(out, v.mv_data, v.mv_size, br_pin_evbuffer_cleanup,
                                        pin) < 0) {
@@ -523,12 +515,53 @@ int br_plog_read(br_store *s, br_part *p, int64_t offset, size_t max_bytes,
     if (r == -ENOENT)
         r = 0; /* nothing stored from offset on (all below hw was cut) */
     mdb_cursor_close(cur);
-out:
+    return r;
+}
+
+/* The high watermark, or -ERANGE / 0 (nothing to read) through *r. */
+static bool read_range(br_part *p, int64_t offset, int64_t *hw, int *r) {
+    *hw = atomic_load(&p->high_watermark);
+    int64_t start = atomic_load(&p->log_start);
+    *r = offset < start || offset > *hw ? -ERANGE : 0;
+    return *r == 0 && offset < *hw;
+}
+
+int br_plog_read(br_store *s, br_part *p, int64_t offset, size_t max_bytes,
+                 struct evbuffer *out, size_t *n) {
+    /* hw is loaded before the transaction starts: every batch below it was
+     * committed before it was published, so the snapshot holds it. */
+    int64_t hw;
+    int r;
+    *n = 0;
+    if (!read_range(p, offset, &hw, &r))
+        return r;
+    /* A pinned snapshot lets the bytes leave without a copy; when all pins
+     * are taken (many slow readers), fall back to a copy. */
+    MDB_txn *txn;
+    br_pin *pin = NULL;
+    r = br_store_pin_begin(s, &pin, &txn);
+    if (r == -EBUSY)
+        r = br_store_read_begin(s, &txn);
+    if (r < 0)
+        return r;
+    r = read_batches(s, txn, pin, false, p, offset, hw, max_bytes, out, n);
     if (pin)
         br_pin_unref(pin); /* the chains added keep their own references */
     else
         br_store_read_end(s, txn);
     return r;
+}
+
+int br_plog_read_held(br_store *s, br_pin *pin, MDB_txn *txn, br_part *p, int64_t offset,
+                      size_t max_bytes, struct evbuffer *out, size_t *n) {
+    int64_t hw;
+    int r;
+    *n = 0;
+    if (!read_range(p, offset, &hw, &r))
+        return r;
+    /* The snapshot may predate hw (begun for several partitions): batches
+     * committed since are simply not there, and the read ends before them. */
+    return read_batches(s, txn, pin, true, p, offset, hw, max_bytes, out, n);
 }
 
 int br_plog_offset_for_time(br_store *s, br_part *p, int64_t ts, int64_t *offset,

@@ -61,6 +61,16 @@ int br_plog_drop(br_store *s, const uint8_t topic_id[16], int32_t partition);
 int br_plog_read(br_store *s, br_part *p, int64_t offset, size_t max_bytes,
                  struct evbuffer *out, size_t *n);
 
+/** As br_plog_read(), under the caller's pinned read (@p pin, @p txn from
+ *  br_store_pin_begin; one pin can serve many reads), and the largest
+ *  batches go to @p out as file segments (br_store_add_file_ref): the
+ *  caller keeps its pin reference until the peer has read them, not only
+ *  until they were sent (rpc_call_reply_held). @p out needs
+ *  EVBUFFER_FLAG_DRAINS_TO_FD. Batches committed after the pin began may
+ *  be left out: the read then ends before them. */
+int br_plog_read_held(br_store *s, br_pin *pin, MDB_txn *txn, br_part *p, int64_t offset,
+                      size_t max_bytes, struct evbuffer *out, size_t *n);
+
 /** The earliest offset whose record timestamp is >= @p ts (ListOffsets by
  *  time): *offset and *ts_found, or *offset = -1 and *ts_found = -1 when
  *  none. Batches are scanned in order from log_start (linear in the number of

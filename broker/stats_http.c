@@ -178,6 +178,12 @@ static json_t *render_json(br_stats_http *h, const figures *f) {
     } else {
         json_object_set_new(doc, "lmdb", json_null());
     }
+    if (f->have_store)
+        json_object_set_new(doc, "reads",
+                            json_pack("{s:I, s:I}", "pinned", (json_int_t)f->store.pins_live,
+                                      "sendfile_bytes", (json_int_t)f->store.file_bytes));
+    else
+        json_object_set_new(doc, "reads", json_null());
     json_object_set_new(doc, "committer",
                         json_pack("{s:I, s:I, s:I, s:i}", "commits", (json_int_t)f->commit.commits,
                                   "appends", (json_int_t)f->commit.appends, "bytes",
@@ -261,6 +267,10 @@ static void render_prom(br_stats_http *h, const figures *f, struct evbuffer *o) 
                     st->max_readers);
         prom_scalar(o, "eddy_broker_lmdb_readers", "gauge", "LMDB reader slots in use.",
                     st->num_readers);
+        prom_scalar(o, "eddy_broker_pinned_reads", "gauge",
+                    "Pinned reads whose bytes are on their way out.", st->pins_live);
+        prom_scalar(o, "eddy_broker_sendfile_bytes_total", "counter",
+                    "Record batch bytes sent with sendfile().", st->file_bytes);
     }
     prom_scalar(o, "eddy_broker_commits_total", "counter", "Group commits (LMDB transactions).",
                 f->commit.commits);

@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <event2/buffer.h>
+#include <event2/event-config.h>
 
 #define STORE_MAX_DBS 16
 #define STORE_DEFAULT_MAP ((size_t)8 << 30)
@@ -42,6 +46,12 @@ struct br_store {
     pthread_mutex_t pin_lock;
     br_pin *pin_free; /* ended pins whose transaction is reset, for renew */
     int pins_live;
+    /* The data file as one sendfile segment over the whole map (NULL when
+     * libevent has no sendfile); map is where LMDB mapped it. */
+    struct evbuffer_file_segment *file_seg;
+    const uint8_t *map;
+    size_t map_size;
+    atomic_uint_least64_t file_bytes;
 };
 
 struct br_pin {
@@ -142,6 +152,51 @@ static int open_builtin_dbs(br_store *s) {
     return br_store_error(mdb_txn_commit(txn));
 }
 
+#ifdef EVENT__HAVE_SENDFILE
+/* Where the data file @p fd is mapped: LMDB does not say (mdb_env_info's
+ * me_mapaddr is only the MDB_FIXEDMAP address), /proc/self/maps does. */
+static const uint8_t *find_map(int fd, size_t size) {
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return NULL;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return NULL;
+    const uint8_t *found = NULL;
+    char line[512];
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long start, end, off, ino;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &start, &end, &off, &maj, &min, &ino) == 6 &&
+            off == 0 && ino == (unsigned long)st.st_ino && major(st.st_dev) == maj &&
+            minor(st.st_dev) == min && end - start == size)
+            found = (const uint8_t *)(uintptr_t)start;
+    }
+    fclose(f);
+    return found;
+}
+#endif
+
+/* Without sendfile, or when the map cannot be found, file_seg stays NULL and
+ * reads go by reference or copy. */
+static void open_file_segment(br_store *s) {
+#ifdef EVENT__HAVE_SENDFILE
+    MDB_envinfo info;
+    int fd;
+    if (mdb_env_info(s->env, &info) || mdb_env_get_fd(s->env, &fd))
+        return;
+    s->map_size = info.me_mapsize;
+    if (!(s->map = find_map(fd, s->map_size))) {
+        LOG_WARN("store", "data file map not found: fetches copy instead of sendfile()");
+        return;
+    }
+    /* With sendfile usable, libevent only records fd, offset and length
+     * here: no mmap, no read. LMDB keeps the fd open until
+     * br_store_close. */
+    s->file_seg = evbuffer_file_segment_new(fd, 0, (ev_off_t)s->map_size, EVBUF_FS_DISABLE_MMAP);
+#endif
+}
+
 int br_store_open(const br_store_opts *opts, br_store **out) {
     int r = mkdir_p(opts->dir);
     if (r < 0)
@@ -176,6 +231,7 @@ int br_store_open(const br_store_opts *opts, br_store **out) {
     r = open_builtin_dbs(s);
     if (r < 0)
         goto fail;
+    open_file_segment(s);
     *out = s;
     return 0;
 fail:
@@ -208,6 +264,8 @@ void br_store_close(br_store *s) {
         mdb_env_sync(s->env, 1);
     for (int i = 0; i < s->n_dbs; i++)
         free(s->dbs[i].name);
+    if (s->file_seg)
+        evbuffer_file_segment_free(s->file_seg);
     mdb_env_close(s->env);
     pthread_mutex_destroy(&s->pin_lock);
     free(s);
@@ -355,6 +413,20 @@ void br_pin_evbuffer_cleanup(const void *data, size_t len, void *pin) {
     br_pin_unref(pin);
 }
 
+int br_store_add_file_ref(br_store *s, struct evbuffer *out, const void *data, size_t len) {
+    if (!s->file_seg)
+        return -ENOTSUP;
+    const uint8_t *p = data;
+    /* a value of a read transaction lies in the map; anything else is a
+     * bug of the caller */
+    if (p < s->map || len > s->map_size || (size_t)(p - s->map) > s->map_size - len)
+        return -EINVAL;
+    if (evbuffer_add_file_segment(out, s->file_seg, (ev_off_t)(p - s->map), (ev_off_t)len) < 0)
+        return -ENOMEM;
+    atomic_fetch_add(&s->file_bytes, len);
+    return 0;
+}
+
 void *br_store_ctx(br_store *s, int slot) {
     return slot >= 0 && slot < BR_STORE_CTX_MAX ? s->ctx[slot] : NULL;
 }
@@ -421,5 +493,9 @@ int br_store_get_stats(br_store *s, br_store_stats *out) {
     out->last_page = info.me_last_pgno;
     out->max_readers = info.me_maxreaders;
     out->num_readers = info.me_numreaders;
+    pthread_mutex_lock(&s->pin_lock);
+    out->pins_live = (size_t)s->pins_live;
+    pthread_mutex_unlock(&s->pin_lock);
+    out->file_bytes = atomic_load(&s->file_bytes);
     return 0;
 }

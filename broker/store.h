@@ -17,6 +17,8 @@
 
 #include <lmdb.h>
 
+struct evbuffer;
+
 typedef struct br_store br_store;
 
 typedef struct br_store_opts {
@@ -86,6 +88,16 @@ void br_pin_unref(br_pin *pin);
 /** evbuffer_add_reference cleanup: drops the reference taken for that chunk. */
 void br_pin_evbuffer_cleanup(const void *data, size_t len, void *pin);
 
+/** Append the @p len bytes at @p data, a value read under a pin, to @p out
+ *  as a segment of the data file that a socket bufferevent's write sends
+ *  with sendfile(): no copy in this process, and the pages are referenced,
+ *  not copied, until the peer reads them. So the caller keeps the pin until
+ *  the peer has read the bytes, not merely until they left (see
+ *  rpc_call_reply_held). @p out needs EVBUFFER_FLAG_DRAINS_TO_FD (else
+ *  libevent would read the file into memory). Returns 0, -ENOTSUP when this
+ *  libevent has no sendfile, or -ENOMEM. */
+int br_store_add_file_ref(br_store *s, struct evbuffer *out, const void *data, size_t len);
+
 /** Per-store state of other broker modules (plog's partition table), freed
  *  by br_store_close() with @p free_fn (in reverse slot order, before the
  *  environment closes). Loop thread only. */
@@ -96,6 +108,8 @@ void br_store_set_ctx(br_store *s, int slot, void *ctx, void (*free_fn)(void *ct
 /** Environment figures for stats. */
 typedef struct br_store_stats {
     size_t map_size, page_size, last_page, max_readers, num_readers;
+    size_t pins_live;      /* pinned reads not yet ended */
+    uint64_t file_bytes;   /* bytes added by br_store_add_file_ref since open */
 } br_store_stats;
 int br_store_get_stats(br_store *s, br_store_stats *out);
 

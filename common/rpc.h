@@ -221,6 +221,10 @@ int rpc_server_port(const rpc_server *s);
  *  in its output; resume below half (0: the default, 64 MiB). */
 void rpc_server_set_output_limit(rpc_server *s, size_t high);
 
+/** Set the grace period of held replies (RPC_HOLD_GRACE_MS by default;
+ *  tests shorten it). */
+void rpc_server_set_hold_grace(rpc_server *s, int ms);
+
 /** The request frame (borrowed; valid until rpc_call_reply). */
 rpc_frame *rpc_call_frame(rpc_call *call);
 /** False once the requesting connection has closed: a long-parked call (a
@@ -228,6 +232,33 @@ rpc_frame *rpc_call_frame(rpc_call *call);
 bool rpc_call_peer_alive(const rpc_call *call);
 /** A stable id for the requesting connection (for FETCH_WAKE lookups). */
 uint64_t rpc_call_conn_id(const rpc_call *call);
+
+/** Releases what a held reply's tail refers to (rpc_call_reply_held). */
+typedef void (*rpc_release_fn)(void *arg);
+
+/** How long storage behind held replies stays unchanged after their
+ *  connection closed: the peer may still read what its socket holds. */
+#define RPC_HOLD_GRACE_MS 5000
+
+/** True when @p call may be answered with rpc_call_reply_held(): the peer
+ *  acknowledges held replies (it said so in the request header) and the
+ *  connection is plaintext, so that file segments in the tail leave by
+ *  sendfile() (a TLS connection would read them into memory first). */
+bool rpc_call_can_hold(const rpc_call *call);
+
+/** As rpc_call_reply(), for a tail with file segments
+ *  (evbuffer_add_file_segment) that leave by sendfile(): the kernel sends
+ *  references to the file's pages, and the peer's kernel copies from those
+ *  pages only when the peer reads its socket, so their content must not
+ *  change until then. The reply is marked held; the peer acknowledges it
+ *  (REPLY_ACK) once it has read all of it, and then @p release(@p arg) runs.
+ *  It also runs when the reply is not sent (connection gone, encoding
+ *  failed: at once), when the connection closes first (after the grace
+ *  period, RPC_HOLD_GRACE_MS), and at rpc_server_free (at once: the process
+ *  is stopping). Requires rpc_call_can_hold(); returns as
+ *  rpc_call_reply(). */
+int rpc_call_reply_held(rpc_call *call, Eddy__Status status, const ProtobufCMessage *body,
+                        struct evbuffer *tail, rpc_release_fn release, void *arg);
 
 /** Answer and free @p call. @p body may be NULL; @p tail's content is moved
  *  (may be NULL). If the connection is gone the reply is dropped (and the

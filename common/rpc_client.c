@@ -297,6 +297,13 @@ static void on_connected(rpc_client *c) {
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
+static int send_ack(rpc_client *c, uint64_t id) {
+    Eddy__RpcHeader hdr = EDDY__RPC_HEADER__INIT;
+    hdr.id = id;
+    hdr.method = EDDY__METHOD__REPLY_ACK;
+    return rpc_frame_write(bufferevent_get_output(c->bev), &hdr, NULL, NULL);
+}
+
 static void read_cb(struct bufferevent *bev, void *arg) {
     rpc_client *c = arg;
     enter(c);
@@ -322,6 +329,14 @@ static void read_cb(struct bufferevent *bev, void *arg) {
         if (r < 0) {
             conn_lost(c, r == -EMSGSIZE ? "frame too large"
                          : r == -ENOMEM ? "out of memory" : "malformed frame");
+            break;
+        }
+        /* All of a held reply is out of the socket now, so the server may
+         * let its storage change (rpc_call_reply_held); acknowledged even
+         * when nobody waits for the reply any more. */
+        if (f->hdr->held && send_ack(c, f->hdr->id) < 0) {
+            rpc_frame_unref(f);
+            conn_lost(c, "out of memory");
             break;
         }
         /* a reply for a cancelled or timed-out call is dropped */
@@ -602,6 +617,7 @@ uint64_t rpc_client_call_ex(rpc_client *c, Eddy__Method method, uint64_t map_ver
     hdr.id = pc->id;
     hdr.method = method;
     hdr.map_version = map_version;
+    hdr.acks_held = true; /* read_cb acknowledges held replies */
     /* rpc_frame_write is atomic: on failure nothing went to the socket */
     if (rpc_frame_write(out, &hdr, body, tail) < 0)
         goto fail;

@@ -9,7 +9,10 @@
  *  - the read callback holds a reference while it runs handlers, because a
  *    handler may close the connection (rpc_server_free) under it.
  * So a call answered after its connection closed finds conn->alive false
- * and drops the reply; the connection memory lives until the last call ends. */
+ * and drops the reply; the connection memory lives until the last call ends.
+ *  - a held reply (rpc_call_reply_held) leaves an rpc_hold on its
+ *    connection until the peer's REPLY_ACK; a closed connection's holds
+ *    move to the server's grace list, the server releases them. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -44,6 +47,15 @@ struct rpc_link {
     struct rpc_link *prev, *next;
 };
 
+/* What a held reply's tail refers to, kept until the peer has read it. */
+typedef struct rpc_hold {
+    struct rpc_hold *next;
+    uint64_t id; /* the reply's id, echoed by REPLY_ACK */
+    rpc_release_fn release;
+    void *arg;
+    struct timeval due; /* on the grace list: when to release */
+} rpc_hold;
+
 typedef struct rpc_conn {
     struct rpc_link link; /* first member: the server's list of open conns */
     rpc_server *srv;      /* NULL once closed */
@@ -52,6 +64,7 @@ typedef struct rpc_conn {
     int refs;
     bool alive;
     bool paused; /* reading stopped by back-pressure */
+    rpc_hold *holds, **holds_end; /* in reply order (acks come in order) */
 } rpc_conn;
 
 struct rpc_server {
@@ -65,6 +78,9 @@ struct rpc_server {
     int port;
     uint64_t next_conn_id;
     struct rpc_link conns; /* sentinel */
+    rpc_hold *grace, **grace_end; /* holds of closed connections, by due */
+    struct event *grace_ev;
+    int grace_ms;
 };
 
 struct rpc_call {
@@ -79,12 +95,55 @@ __attribute__((noinline)) static void conn_unref(rpc_conn *k) {
         free(k);
 }
 
+static void hold_release(rpc_hold *h) {
+    h->release(h->arg);
+    free(h);
+}
+
+static void grace_arm(rpc_server *s) {
+    if (!s->grace || evtimer_pending(s->grace_ev, NULL))
+        return;
+    struct timeval now, left;
+    event_base_gettimeofday_cached(s->base, &now);
+    if (evutil_timercmp(&s->grace->due, &now, >))
+        evutil_timersub(&s->grace->due, &now, &left);
+    else
+        evutil_timerclear(&left);
+    evtimer_add(s->grace_ev, &left);
+}
+
+static void grace_cb(evutil_socket_t fd, short what, void *arg) {
+    rpc_server *s = arg;
+    struct timeval now;
+    event_base_gettimeofday_cached(s->base, &now);
+    while (s->grace && !evutil_timercmp(&s->grace->due, &now, >)) {
+        rpc_hold *h = s->grace;
+        if (!(s->grace = h->next))
+            s->grace_end = &s->grace;
+        hold_release(h);
+    }
+    grace_arm(s);
+}
+
 /* Close the socket and forget the connection; calls still held by handlers
- * keep the memory alive through their references. */
+ * keep the memory alive through their references. Held replies wait out the
+ * grace period: the peer's socket may still hold their bytes unread. */
 static void conn_close(rpc_conn *k) {
     if (!k->alive)
         return;
     k->alive = false;
+    if (k->holds) {
+        rpc_server *s = k->srv;
+        struct timeval now, grace = {s->grace_ms / 1000, (s->grace_ms % 1000) * 1000};
+        event_base_gettimeofday_cached(s->base, &now);
+        for (rpc_hold *h = k->holds; h; h = h->next)
+            evutil_timeradd(&now, &grace, &h->due);
+        *s->grace_end = k->holds;
+        s->grace_end = k->holds_end;
+        k->holds = NULL;
+        k->holds_end = &k->holds;
+        grace_arm(s);
+    }
     bufferevent_free(k->bev);
     k->bev = NULL;
     k->link.prev->next = k->link.next;
@@ -101,6 +160,21 @@ static void conn_check_output(rpc_conn *k) {
         k->paused = true;
         bufferevent_disable(k->bev, EV_READ);
     }
+}
+
+/* The peer has read the reply @p id: release what it held. */
+static void conn_ack(rpc_conn *k, uint64_t id) {
+    for (rpc_hold **hp = &k->holds; *hp; hp = &(*hp)->next) {
+        rpc_hold *h = *hp;
+        if (h->id != id)
+            continue;
+        if (!(*hp = h->next))
+            k->holds_end = hp;
+        hold_release(h);
+        return;
+    }
+    LOG_DEBUG("rpc", "connection %llu: ack of reply %llu, which is not held",
+              (unsigned long long)k->id, (unsigned long long)id);
 }
 
 static void conn_read_cb(struct bufferevent *bev, void *arg) {
@@ -139,6 +213,12 @@ static void conn_read_cb(struct bufferevent *bev, void *arg) {
                      strerror(-r));
             conn_close(k);
             break;
+        }
+        if (!f->hdr->response && f->hdr->method == EDDY__METHOD__REPLY_ACK) {
+            conn_ack(k, f->hdr->id);
+            rpc_frame_unref(f);
+            handled++;
+            continue;
         }
         rpc_call *call = f->hdr->response ? NULL : malloc(sizeof *call);
         if (!call) {
@@ -205,6 +285,7 @@ static void accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct soc
     k->id = ++s->next_conn_id;
     k->refs = 1; /* the open connection's own reference */
     k->alive = true;
+    k->holds_end = &k->holds;
     k->link.next = &s->conns;
     k->link.prev = s->conns.prev;
     s->conns.prev->next = &k->link;
@@ -251,12 +332,21 @@ rpc_server *rpc_server_new_tls(struct event_base *base, const char *address, siz
     s->handler = handler;
     s->arg = arg;
     s->conns.next = s->conns.prev = &s->conns;
+    s->grace_end = &s->grace;
+    s->grace_ms = RPC_HOLD_GRACE_MS;
+    s->grace_ev = evtimer_new(base, grace_cb, s);
+    if (!s->grace_ev) {
+        free(s);
+        errno = ENOMEM;
+        return NULL;
+    }
     s->lst = evconnlistener_new_bind(base, accept_cb, s,
                                      LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE |
                                          LEV_OPT_CLOSE_ON_EXEC,
                                      -1, (struct sockaddr *)&ss, (int)sslen);
     if (!s->lst) {
         int e = errno ? errno : EADDRNOTAVAIL;
+        event_free(s->grace_ev);
         free(s);
         errno = e;
         return NULL;
@@ -281,6 +371,13 @@ void rpc_server_free(rpc_server *s) {
     evconnlistener_free(s->lst);
     while (s->conns.next != &s->conns)
         conn_close((rpc_conn *)s->conns.next);
+    /* the process is stopping: nothing will change the held storage now */
+    while (s->grace) {
+        rpc_hold *h = s->grace;
+        s->grace = h->next;
+        hold_release(h);
+    }
+    event_free(s->grace_ev);
     rpc_tls_unref(s->tls);
     free(s);
 }
@@ -293,14 +390,21 @@ void rpc_server_set_output_limit(rpc_server *s, size_t high) {
         bufferevent_setwatermark(((rpc_conn *)l)->bev, EV_WRITE, s->out_high / 2, 0);
 }
 
+void rpc_server_set_hold_grace(rpc_server *s, int ms) { s->grace_ms = ms > 0 ? ms : 0; }
+
 rpc_frame *rpc_call_frame(rpc_call *call) { return call->frame; }
 
 bool rpc_call_peer_alive(const rpc_call *call) { return call->conn->alive; }
 
 uint64_t rpc_call_conn_id(const rpc_call *call) { return call->conn->id; }
 
-int rpc_call_reply(rpc_call *call, Eddy__Status status, const ProtobufCMessage *body,
-                   struct evbuffer *tail) {
+bool rpc_call_can_hold(const rpc_call *call) {
+    return call->conn->alive && !call->conn->srv->tls && call->frame->hdr->acks_held;
+}
+
+/* rpc_call_reply, held when @p hold is set (owned: kept or released). */
+static int reply(rpc_call *call, Eddy__Status status, const ProtobufCMessage *body,
+                 struct evbuffer *tail, rpc_hold *hold) {
     rpc_conn *k = call->conn;
     int r;
     if (k->alive) {
@@ -309,8 +413,16 @@ int rpc_call_reply(rpc_call *call, Eddy__Status status, const ProtobufCMessage *
         hdr.method = call->frame->hdr->method;
         hdr.response = true;
         hdr.status = status;
+        hdr.held = hold != NULL;
         r = rpc_frame_write(bufferevent_get_output(k->bev), &hdr, body, tail);
         if (r == 0) {
+            if (hold) {
+                hold->id = hdr.id;
+                hold->next = NULL;
+                *k->holds_end = hold;
+                k->holds_end = &hold->next;
+                hold = NULL;
+            }
             conn_check_output(k);
         } else {
             LOG_WARN("rpc", "closing connection %llu: cannot send a reply (%s)",
@@ -323,8 +435,34 @@ int rpc_call_reply(rpc_call *call, Eddy__Status status, const ProtobufCMessage *
             evbuffer_drain(tail, evbuffer_get_length(tail));
         r = -ENOTCONN;
     }
+    if (hold) /* not sent */
+        hold_release(hold);
     rpc_frame_unref(call->frame);
     conn_unref(k);
     free(call);
     return r;
+}
+
+int rpc_call_reply(rpc_call *call, Eddy__Status status, const ProtobufCMessage *body,
+                   struct evbuffer *tail) {
+    return reply(call, status, body, tail, NULL);
+}
+
+int rpc_call_reply_held(rpc_call *call, Eddy__Status status, const ProtobufCMessage *body,
+                        struct evbuffer *tail, rpc_release_fn release, void *arg) {
+    rpc_hold *hold = malloc(sizeof *hold);
+    if (!hold) {
+        /* the tail cannot leave unheld: drop the connection, the peer
+         * learns at once and retries */
+        rpc_conn *k = call->conn;
+        if (k->alive)
+            LOG_WARN("rpc", "closing connection %llu: out of memory", (unsigned long long)k->id);
+        conn_close(k);
+        reply(call, status, body, tail, NULL);
+        release(arg);
+        return -ENOMEM;
+    }
+    hold->release = release;
+    hold->arg = arg;
+    return reply(call, status, body, tail, hold);
 }

@@ -1,7 +1,8 @@
 /* Unit tests of the RPC client and server together, on one event_base over
  * loopback: round trips with tails, many concurrent calls answered out of
  * order, timeouts, connect failures and reconnect, server loss, cancel,
- * host names, re-entrant callbacks, malformed input, back-pressure. Every
+ * host names, re-entrant callbacks, malformed input, back-pressure, held
+ * replies and their acknowledgements. Every
  * wait is an event loop run with a deadline; nothing sleeps. */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,13 +51,19 @@ static long long now_ms(void) {
  * FETCH:   like GET_MAP, but calls with known_version % 3 == 0 are answered
  *          from a timer (1..5 ms), so replies overtake each other.
  * LIST_OFFSETS: never answered by the handler; parked for the test.
- * PRODUCE: reply with a tail of known_version bytes (back-pressure test). */
+ * PRODUCE: reply with a tail of known_version bytes (back-pressure test).
+ * DESCRIBE_PRODUCERS: a held reply when the call allows it (counting
+ *          releases in `released`), else a plain one (counted in `unheld`). */
 
 #define MAX_PARKED 16
 static rpc_call *parked[MAX_PARKED];
 static int nparked;
 static int handled;
 static uint64_t last_known; /* known_version of the last request handled */
+static int released, unheld;
+static int released_in_handler; /* releases seen right after replying */
+
+static void count_release(void *arg) { (*(int *)arg)++; }
 
 static void reply_echo(rpc_call *call) {
     rpc_frame *f = rpc_call_frame(call);
@@ -104,6 +111,23 @@ static void handler(rpc_call *call, void *arg) {
         }
         rpc_call_reply(call, EDDY__STATUS__UNAVAILABLE, NULL, NULL);
         return;
+    case EDDY__METHOD__DESCRIBE_PRODUCERS: {
+        struct evbuffer *tail = evbuffer_new();
+        evbuffer_add(tail, "held", 4);
+        if (rpc_call_can_hold(call)) {
+            int before = released;
+            CHECK_EQ_INT(rpc_call_reply_held(call, EDDY__STATUS__OK, NULL, tail, count_release,
+                                             &released),
+                         0);
+            /* nothing can have acknowledged a reply not yet written */
+            released_in_handler += released - before;
+        } else {
+            unheld++;
+            rpc_call_reply(call, EDDY__STATUS__OK, NULL, tail);
+        }
+        evbuffer_free(tail);
+        return;
+    }
     case EDDY__METHOD__PRODUCE: {
         struct evbuffer *tail = evbuffer_new();
         char *block = calloc(1, (size_t)k);
@@ -584,6 +608,8 @@ typedef struct raw_reader {
     int eof;
     int frames;
     size_t bytes;
+    int held;          /* frames marked held */
+    uint64_t last_id;  /* id of the last frame */
 } raw_reader;
 
 static void raw_read_cb(evutil_socket_t fd, short what, void *arg) {
@@ -599,8 +625,103 @@ static void raw_read_cb(evutil_socket_t fd, short what, void *arg) {
     rpc_frame *f;
     while (rpc_frame_take(rr->in, 0, &f) == 1) {
         rr->frames++;
+        rr->held += f->hdr->held;
+        rr->last_id = f->hdr->id;
         rpc_frame_unref(f);
     }
+}
+
+/* Send a header-only frame @p method with @p id from a raw peer. */
+static void raw_send(int fd, Eddy__Method method, uint64_t id, bool acks_held) {
+    struct evbuffer *b = evbuffer_new();
+    Eddy__RpcHeader hdr = EDDY__RPC_HEADER__INIT;
+    hdr.id = id;
+    hdr.method = method;
+    hdr.acks_held = acks_held;
+    CHECK_EQ_INT(rpc_frame_write(b, &hdr, NULL, NULL), 0);
+    int n = (int)evbuffer_get_length(b);
+    CHECK_EQ_INT(evbuffer_write(b, fd), n);
+    evbuffer_free(b);
+}
+
+static void test_held_replies(void) {
+    char addr[64];
+    rpc_server *s = start_server("127.0.0.1:0", addr, sizeof addr);
+    rpc_server_set_hold_grace(s, 200);
+    released = unheld = released_in_handler = 0;
+    handled = 0;
+    /* our client says it acknowledges held replies, and does */
+    rpc_client *c = rpc_client_new(base, addr, NULL);
+    result r = {0};
+    call(c, EDDY__METHOD__DESCRIBE_PRODUCERS, 0, 0, 5000, &r);
+    WAIT_FOR(r.done && released == 1, 5000);
+    CHECK_EQ_INT(r.err, 0);
+    CHECK_EQ_INT(r.tail_len, 4);
+    CHECK_EQ_INT(unheld, 0);
+    CHECK_EQ_INT(released, 1);
+    CHECK_EQ_INT(released_in_handler, 0);
+    rpc_client_free(c);
+
+    /* a peer that does not say so never gets a held reply */
+    int fd = raw_connect(rpc_server_port(s));
+    evutil_make_socket_nonblocking(fd);
+    raw_reader rr = {.fd = fd, .in = evbuffer_new()};
+    struct event *ev = event_new(base, fd, EV_READ | EV_PERSIST, raw_read_cb, &rr);
+    event_add(ev, NULL);
+    raw_send(fd, EDDY__METHOD__DESCRIBE_PRODUCERS, 1, false);
+    WAIT_FOR(rr.frames == 1, 5000);
+    CHECK_EQ_INT(unheld, 1);
+    CHECK_EQ_INT(rr.held, 0);
+
+    /* one that does: the storage stays held until the right ack */
+    raw_send(fd, EDDY__METHOD__DESCRIBE_PRODUCERS, 2, true);
+    WAIT_FOR(rr.frames == 2, 5000);
+    CHECK_EQ_INT(rr.held, 1);
+    CHECK_EQ_INT(rr.last_id, 2);
+    WAIT_FOR(0, 50);
+    CHECK_EQ_INT(released, 1);
+    raw_send(fd, EDDY__METHOD__REPLY_ACK, 7, false); /* not held: ignored */
+    WAIT_FOR(0, 50);
+    CHECK_EQ_INT(released, 1);
+    raw_send(fd, EDDY__METHOD__REPLY_ACK, 2, false);
+    WAIT_FOR(released == 2, 5000);
+    CHECK_EQ_INT(released, 2);
+    /* acks are not requests: the handler never saw them */
+    CHECK_EQ_INT(handled, 3);
+    raw_send(fd, EDDY__METHOD__REPLY_ACK, 2, false); /* twice: nothing more */
+    WAIT_FOR(0, 50);
+    CHECK_EQ_INT(released, 2);
+
+    /* unacknowledged when the connection closes: released after the grace
+     * period, since the peer's socket may still hold the bytes */
+    raw_send(fd, EDDY__METHOD__DESCRIBE_PRODUCERS, 3, true);
+    raw_send(fd, EDDY__METHOD__DESCRIBE_PRODUCERS, 4, true);
+    WAIT_FOR(rr.frames == 4, 5000);
+    event_free(ev);
+    close(fd);
+    evbuffer_free(rr.in);
+    long long t0 = now_ms();
+    WAIT_FOR(0, 100);
+    CHECK_EQ_INT(released, 2);
+    WAIT_FOR(released == 4, 5000);
+    CHECK_EQ_INT(released, 4);
+    CHECK(now_ms() - t0 >= 190);
+
+    /* at rpc_server_free, at once */
+    fd = raw_connect(rpc_server_port(s));
+    rr = (raw_reader){.fd = fd, .in = evbuffer_new()};
+    evutil_make_socket_nonblocking(fd);
+    ev = event_new(base, fd, EV_READ | EV_PERSIST, raw_read_cb, &rr);
+    event_add(ev, NULL);
+    raw_send(fd, EDDY__METHOD__DESCRIBE_PRODUCERS, 5, true);
+    WAIT_FOR(rr.frames == 1, 5000);
+    CHECK_EQ_INT(rr.held, 1);
+    CHECK_EQ_INT(released, 4);
+    rpc_server_free(s);
+    CHECK_EQ_INT(released, 5);
+    event_free(ev);
+    close(fd);
+    evbuffer_free(rr.in);
 }
 
 static void test_malformed_closes_one_connection(void) {
@@ -692,6 +813,7 @@ int main(void) {
     RUN(test_reentrant);
     RUN(test_malformed_closes_one_connection);
     RUN(test_back_pressure);
+    RUN(test_held_replies);
     /* deferred clean-ups (evdns) run before the base is freed */
     WAIT_FOR(0, 20);
     event_base_free(base);
