@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -100,11 +101,20 @@ static void hold_release(rpc_hold *h) {
     free(h);
 }
 
+/* Due times are on the monotonic clock: a wall-clock step must not end a
+ * grace period early (libevent's cached time is wall-clock). */
+static void mono_now(struct timeval *tv) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    tv->tv_sec = ts.tv_sec;
+    tv->tv_usec = ts.tv_nsec / 1000;
+}
+
 static void grace_arm(rpc_server *s) {
     if (!s->grace || evtimer_pending(s->grace_ev, NULL))
         return;
     struct timeval now, left;
-    event_base_gettimeofday_cached(s->base, &now);
+    mono_now(&now);
     if (evutil_timercmp(&s->grace->due, &now, >))
         evutil_timersub(&s->grace->due, &now, &left);
     else
@@ -115,7 +125,7 @@ static void grace_arm(rpc_server *s) {
 static void grace_cb(evutil_socket_t fd, short what, void *arg) {
     rpc_server *s = arg;
     struct timeval now;
-    event_base_gettimeofday_cached(s->base, &now);
+    mono_now(&now);
     while (s->grace && !evutil_timercmp(&s->grace->due, &now, >)) {
         rpc_hold *h = s->grace;
         if (!(s->grace = h->next))
@@ -135,7 +145,7 @@ static void conn_close(rpc_conn *k) {
     if (k->holds) {
         rpc_server *s = k->srv;
         struct timeval now, grace = {s->grace_ms / 1000, (s->grace_ms % 1000) * 1000};
-        event_base_gettimeofday_cached(s->base, &now);
+        mono_now(&now);
         for (rpc_hold *h = k->holds; h; h = h->next)
             evutil_timeradd(&now, &grace, &h->due);
         *s->grace_end = k->holds;
