@@ -17,6 +17,7 @@ void br_config_defaults(br_config *c) {
     c->map_size_mb = 8192;
     c->default_partitions = 1;
     c->auto_rebalance = true;
+    c->rpc_local = true;
     c->log_level = EDDY_LOG_INFO;
 }
 
@@ -140,7 +141,7 @@ static int take_int(json_t *v, const char *key, long long lo, long long hi, long
 }
 
 static int apply_key(const char *key, json_t *v, br_config *c, char *err, size_t errlen) {
-    long long x;
+    long long x = 0; /* set by take_int before any use; gcc cannot tell */
     int r;
     if (!strcmp(key, "data_dir"))
         return take_string(v, key, &c->data_dir, err, errlen);
@@ -185,6 +186,12 @@ static int apply_key(const char *key, json_t *v, br_config *c, char *err, size_t
         if (!json_is_boolean(v))
             return fail(err, errlen, "config: \"%s\" must be true or false", key);
         c->auto_rebalance = json_is_true(v);
+        return 0;
+    }
+    if (!strcmp(key, "rpc_local")) {
+        if (!json_is_boolean(v))
+            return fail(err, errlen, "config: \"%s\" must be true or false", key);
+        c->rpc_local = json_is_true(v);
         return 0;
     }
     if (!strcmp(key, "id")) {

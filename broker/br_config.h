@@ -8,7 +8,10 @@
  *   default true), stats_token (when set, GET /stats and /metrics on
  *   stats_listen need "Authorization: Bearer <token>"), rpc_tls (an object
  *   {"ca", "cert", "key"} of PEM paths: the RPC listener and every RPC
- *   client use mutual TLS; all members of a cluster must agree).
+ *   client use mutual TLS; all members of a cluster must agree), rpc_local
+ *   (default true: listen also on an abstract unix socket of a random name,
+ *   announced in the cluster map, which peers on the same host use instead
+ *   of TCP; common/rpc_local.h).
  * Unknown keys and bad values are errors with a message naming the key. */
 #ifndef EDDY_BR_CONFIG_H
 #define EDDY_BR_CONFIG_H
@@ -35,6 +38,7 @@ typedef struct br_config {
     char *rpc_tls_key;         /* RPC client (rpc_tls.h); all NULL: plaintext */
     int32_t default_partitions;
     bool auto_rebalance;
+    bool rpc_local;            /* listen on a local socket too (rpc_local.h) */
     enum eddy_log_level log_level;
 } br_config;
 

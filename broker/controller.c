@@ -28,6 +28,7 @@
 typedef struct ctl_broker {
     int32_t id;
     char *address, *stats;
+    char *local; /* abstract unix name (rpc_local.h), "" for none */
     bool alive;
     int64_t seen_ms;            /* monotonic; not persisted */
 } ctl_broker;
@@ -196,6 +197,7 @@ static int rebuild(br_controller *c) {
         bi[i].id = c->brokers[i].id;
         bi[i].address = c->brokers[i].address;
         bi[i].stats_address = c->brokers[i].stats ? c->brokers[i].stats : "";
+        bi[i].local_address = c->brokers[i].local ? c->brokers[i].local : "";
         bi[i].alive = c->brokers[i].alive;
         m->brokers[i] = &bi[i];
     }
@@ -258,7 +260,8 @@ static int load(br_controller *c, const Eddy__ClusterMap *m) {
         b->seen_ms = now;
         b->address = strdup(m->brokers[i]->address);
         b->stats = strdup(m->brokers[i]->stats_address);
-        if (!b->address || !b->stats)
+        b->local = strdup(m->brokers[i]->local_address);
+        if (!b->address || !b->stats || !b->local)
             return -ENOMEM;
     }
     if (m->n_topics && !(c->topics = calloc(m->n_topics, sizeof *c->topics)))
@@ -375,6 +378,7 @@ void br_controller_free(br_controller *c) {
     for (size_t i = 0; i < c->nbrokers; i++) {
         free(c->brokers[i].address);
         free(c->brokers[i].stats);
+        free(c->brokers[i].local);
     }
     free(c->brokers);
     for (size_t i = 0; i < c->ntopics; i++)
@@ -406,9 +410,12 @@ static int set_str(char **dst, const char *src) {
 }
 
 int br_controller_register(br_controller *c, int32_t id, const char *address,
-                           const char *stats_address, int32_t *out_id) {
+                           const char *stats_address, const char *local_address,
+                           int32_t *out_id) {
     if (!stats_address)
         stats_address = "";
+    if (!local_address)
+        local_address = "";
     if (id < -1 || !address || !*address)
         return -EINVAL;
     ctl_broker *b = id >= 0 ? find_broker(c, id) : NULL;
@@ -433,15 +440,17 @@ int br_controller_register(br_controller *c, int32_t id, const char *address,
     }
     b->seen_ms = mono_ms();
     int ra = set_str(&b->address, address), rs = set_str(&b->stats, stats_address);
-    if (ra < 0 || rs < 0) {
-        if (added && (!b->address || !b->stats)) {
+    int rl = set_str(&b->local, local_address);
+    if (ra < 0 || rs < 0 || rl < 0) {
+        if (added && (!b->address || !b->stats || !b->local)) {
             free(b->address);
             free(b->stats);
+            free(b->local);
             c->nbrokers--;
         }
         return -ENOMEM;
     }
-    bool changed = added || ra > 0 || rs > 0 || !b->alive;
+    bool changed = added || ra > 0 || rs > 0 || rl > 0 || !b->alive;
     b->alive = true;
     *out_id = id;
     if (!changed)
@@ -925,7 +934,8 @@ static void handle_register(br_controller *c, rpc_call *call) {
     }
     Eddy__RegisterResult res = EDDY__REGISTER_RESULT__INIT;
     int32_t id = -1;
-    int r = br_controller_register(c, req->id, req->address, req->stats_address, &id);
+    int r = br_controller_register(c, req->id, req->address, req->stats_address,
+                                   req->local_address, &id);
     if (r == -EINVAL)
         res.status = EDDY__STATUS__INVALID_REQUEST;
     else if (r < 0)

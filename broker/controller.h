@@ -35,9 +35,12 @@ void br_controller_free(br_controller *c);
 
 /** Register a broker: @p id -1 allocates the next id; a known id gets its
  *  addresses updated and is alive again; an unknown id >= 0 is added.
- *  *out_id gets the id. Returns 0 or -errno (catalog write failed). */
+ *  @p stats_address and @p local_address (its local RPC socket's name,
+ *  common/rpc_local.h) may be NULL or "" for none. *out_id gets the id.
+ *  Returns 0 or -errno (catalog write failed). */
 int br_controller_register(br_controller *c, int32_t id, const char *address,
-                           const char *stats_address, int32_t *out_id);
+                           const char *stats_address, const char *local_address,
+                           int32_t *out_id);
 
 /** Mark the controller's own broker id (always alive, the map's
  *  controller_id). */

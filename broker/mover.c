@@ -579,7 +579,12 @@ static void task_start(br_mover *m, const Eddy__TopicInfo *ti, const Eddy__Parti
     t->source = pl->broker_id;
     t->jump = -1;
     t->live = true;
-    rpc_client_opts co = {.tls = m->s->rpc_tls};
+    /* a bad name only costs the local attempt: rpc_client_new refuses it */
+    struct sockaddr_un sun;
+    socklen_t sunlen;
+    const char *local = rpc_local_sockaddr(src->local_address, &sun, &sunlen) == 0
+                            ? src->local_address : NULL;
+    rpc_client_opts co = {.tls = m->s->rpc_tls, .local = local};
     t->cl = rpc_client_new(m->s->base, src->address, &co);
     t->timer = event_new(m->s->base, -1, 0, on_timer, t);
     if (!t->cl || !t->timer) {

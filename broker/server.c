@@ -308,6 +308,7 @@ static void send_register(br_server *s) {
     req.id = s->self_id;
     req.address = s->cfg.advertised;
     req.stats_address = s->cfg.stats_listen ? s->cfg.stats_listen : "";
+    req.local_address = s->local_name;
     s->register_call = rpc_client_call(s->ctl_client, EDDY__METHOD__REGISTER_BROKER,
                                        br_map_version(s->map), &req.base, NULL,
                                        CONTROLLER_CALL_TIMEOUT_MS, on_register, s);
@@ -346,7 +347,8 @@ static int start_controller(br_server *s) {
     if (r < 0)
         return eddy_log_err(r, "broker", "loading the catalog");
     int32_t id;
-    r = br_controller_register(s->ctl, s->self_id, s->cfg.advertised, s->cfg.stats_listen, &id);
+    r = br_controller_register(s->ctl, s->self_id, s->cfg.advertised, s->cfg.stats_listen,
+                               s->local_name, &id);
     if (r < 0)
         return eddy_log_err(r, "broker", "registering with the local catalog");
     if (s->self_id < 0 && (r = store_id(s, id)) < 0)
@@ -433,6 +435,14 @@ static int start(br_server *s) {
             return -ENOMEM;
         free(s->cfg.advertised);
         s->cfg.advertised = a;
+    }
+    if (s->cfg.rpc_local) {
+        /* an optimisation only: without it peers use TCP */
+        if ((r = rpc_local_name_new(s->local_name, sizeof s->local_name)) < 0 ||
+            (r = rpc_server_listen_local(s->rpc, s->local_name)) < 0) {
+            eddy_log_err(r, "broker", "listening on a local socket (peers use TCP)");
+            s->local_name[0] = '\0';
+        }
     }
 
     if (s->cfg.controller_role) {

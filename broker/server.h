@@ -20,6 +20,7 @@
 #include "commit.h"
 #include "map.h"
 #include "rpc.h"
+#include "rpc_local.h"
 #include "store.h"
 
 struct event;
@@ -39,6 +40,7 @@ typedef struct br_server {
     br_map *map;
     br_controller *ctl;         /* controller role only */
     rpc_client *ctl_client;     /* other brokers: RPC client to the controller */
+    char local_name[RPC_LOCAL_NAME_MAX + 1]; /* local RPC socket (rpc_local.h); "": none */
     struct rpc_tls *rpc_tls;    /* cfg.rpc_tls_*: mutual TLS for the RPC listener
                                  * and every RPC client; NULL: plaintext */
     int32_t self_id;            /* -1 until known */

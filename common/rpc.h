@@ -148,6 +148,9 @@ typedef struct rpc_client_opts {
                                 * failed connect (-ECONNREFUSED), or, when the
                                 * server refuses our certificate after a
                                 * TLS 1.3 handshake, as a lost connection. */
+    const char *local;         /* NULL: TCP only; else the name of the peer's
+                                * local listener (rpc_local.h), tried first
+                                * at each connect; the client copies it */
 } rpc_client_opts;
 
 /** Create a client for @p address ("host:port"). It connects lazily on the
@@ -162,8 +165,11 @@ void rpc_client_free(rpc_client *c);
 /** The address this client talks to (owned by the client). */
 const char *rpc_client_address(const rpc_client *c);
 
-/** True while the TCP connection is up. */
+/** True while the connection is up. */
 bool rpc_client_connected(const rpc_client *c);
+
+/** True while the connection is up over the peer's local listener. */
+bool rpc_client_connected_local(const rpc_client *c);
 
 /** Send a request. @p body is packed now (the caller keeps ownership);
  *  @p tail's content is moved out (may be NULL). Calls made while not
@@ -217,6 +223,10 @@ rpc_server *rpc_server_new_tls(struct event_base *base, const char *address, siz
 void rpc_server_free(rpc_server *s);
 /** The port actually bound (useful with port 0 in tests). */
 int rpc_server_port(const rpc_server *s);
+/** Listen also on the abstract unix socket @p name (rpc_local.h), with the
+ *  same handler and the same TLS as the TCP listener. Returns 0, -EEXIST
+ *  (already), -EINVAL (bad name), -EADDRINUSE or another -errno. */
+int rpc_server_listen_local(rpc_server *s, const char *name);
 /** Stop reading a connection while more than @p high bytes of replies wait
  *  in its output; resume below half (0: the default, 64 MiB). */
 void rpc_server_set_output_limit(rpc_server *s, size_t high);

@@ -43,6 +43,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "rpc.h"
+#include "rpc_local.h"
 #include "rpc_tls.h"
 
 #define BACKOFF_MIN_MS 50
@@ -92,6 +93,9 @@ struct rpc_client {
     bool numeric;
     struct sockaddr_storage sa;
     socklen_t salen;
+    struct sockaddr_un local_sa; /* the peer's local listener, if local_len */
+    socklen_t local_len;
+    bool on_local;               /* the attempt or connection is local */
     size_t max_frame;
     int connect_timeout_ms;
     int backoff_max_ms;
@@ -200,6 +204,7 @@ static void fail_all(rpc_client *c, int err) {
 /* ---- connection ------------------------------------------------------------ */
 
 static void start_connect(rpc_client *c);
+static void start_tcp(rpc_client *c);
 static void try_next_address(rpc_client *c, const char *why);
 
 static void destroy(rpc_client *c);
@@ -223,6 +228,7 @@ static void cancel_lookup(rpc_client *c) {
 
 /* Drop the socket and anything of a connect attempt; calls stay. */
 static void close_conn(rpc_client *c) {
+    c->on_local = false;
     if (c->bev) {
         bufferevent_free(c->bev);
         c->bev = NULL;
@@ -272,7 +278,10 @@ static void conn_lost(rpc_client *c, const char *why) {
 
 static void on_connected(rpc_client *c) {
     int one = 1;
-    setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (c->on_local)
+        rpc_local_tune(bufferevent_getfd(c->bev));
+    else
+        setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     bufferevent_set_max_single_write(c->bev, MAX_SINGLE_WRITE);
     event_del(c->conn_timer);
     if (c->ai) {
@@ -281,7 +290,7 @@ static void on_connected(rpc_client *c) {
     }
     c->state = CS_CONNECTED;
     c->backoff_ms = BACKOFF_MIN_MS;
-    LOG_INFO("rpc", "connected to %s", c->address);
+    LOG_INFO("rpc", "connected to %s%s", c->address, c->on_local ? " (local socket)" : "");
     c->down_logged = false;
     /* send the queued frames in call order; moving between our own
      * unfrozen evbuffers does not fail */
@@ -363,7 +372,14 @@ static void event_cb(struct bufferevent *bev, short what, void *arg) {
         rpc_tls_error(bev, why, sizeof why);
         bufferevent_free(c->bev);
         c->bev = NULL;
-        try_next_address(c, why[0] ? why : evutil_socket_error_to_string(e));
+        if (c->on_local) {
+            /* not reachable from here (another host or namespace, or a
+             * broker that restarted under a new name): TCP */
+            c->on_local = false;
+            start_tcp(c);
+        } else {
+            try_next_address(c, why[0] ? why : evutil_socket_error_to_string(e));
+        }
     } else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
         char why[160];
         rpc_tls_error(bev, why, sizeof why);
@@ -463,6 +479,17 @@ static void start_connect(rpc_client *c) {
     ms_to_tv(c->connect_timeout_ms, &tv);
     c->state = CS_CONNECTING;
     evtimer_add(c->conn_timer, &tv);
+    if (c->local_len) {
+        c->on_local = true;
+        if (try_address(c, (struct sockaddr *)&c->local_sa, c->local_len) == 0)
+            return;
+        c->on_local = false;
+    }
+    start_tcp(c);
+}
+
+/* The TCP part of an attempt, under the deadline start_connect set. */
+static void start_tcp(rpc_client *c) {
     if (!c->numeric)
         start_lookup(c);
     else if (try_address(c, (struct sockaddr *)&c->sa, c->salen) < 0)
@@ -527,6 +554,11 @@ rpc_client *rpc_client_new(struct event_base *base, const char *address, const r
     if (c->backoff_max_ms < BACKOFF_MIN_MS)
         c->backoff_max_ms = BACKOFF_MIN_MS;
     c->backoff_ms = BACKOFF_MIN_MS;
+    if (opts && opts->local && opts->local[0] &&
+        rpc_local_sockaddr(opts->local, &c->local_sa, &c->local_len) < 0) {
+        free(c);
+        return NULL;
+    }
     if (opts && opts->tls) {
         c->tls = opts->tls;
         rpc_tls_ref(c->tls);
@@ -585,6 +617,10 @@ void rpc_client_free(rpc_client *c) {
 const char *rpc_client_address(const rpc_client *c) { return c->address; }
 
 bool rpc_client_connected(const rpc_client *c) { return c->state == CS_CONNECTED; }
+
+bool rpc_client_connected_local(const rpc_client *c) {
+    return c->state == CS_CONNECTED && c->on_local;
+}
 
 uint64_t rpc_client_call(rpc_client *c, Eddy__Method method, uint64_t map_version,
                          const ProtobufCMessage *body, struct evbuffer *tail, int timeout_ms,

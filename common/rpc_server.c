@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -30,6 +31,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "rpc.h"
+#include "rpc_local.h"
 #include "rpc_tls.h"
 
 /* Stop reading a connection whose replies pile up above this many bytes;
@@ -71,6 +73,7 @@ typedef struct rpc_conn {
 struct rpc_server {
     struct event_base *base;
     struct evconnlistener *lst;
+    struct evconnlistener *lst_local; /* rpc_server_listen_local; NULL: none */
     size_t max_frame;
     size_t out_high;
     rpc_handler_fn handler;
@@ -278,8 +281,10 @@ static void accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct soc
                       int salen, void *arg) {
     rpc_server *s = arg;
     int one = 1;
-    /* small frames (headers, acks) must not wait for Nagle */
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (sa && sa->sa_family == AF_UNIX)
+        rpc_local_tune(fd);
+    else /* small frames (headers, acks) must not wait for Nagle */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     rpc_conn *k = calloc(1, sizeof *k);
     struct bufferevent *bev = !k ? NULL
                               : s->tls ? rpc_tls_bufferevent(s->tls, s->base, fd, true)
@@ -379,6 +384,8 @@ void rpc_server_free(rpc_server *s) {
     if (!s)
         return;
     evconnlistener_free(s->lst);
+    if (s->lst_local)
+        evconnlistener_free(s->lst_local);
     while (s->conns.next != &s->conns)
         conn_close((rpc_conn *)s->conns.next);
     /* the process is stopping: nothing will change the held storage now */
@@ -393,6 +400,31 @@ void rpc_server_free(rpc_server *s) {
 }
 
 int rpc_server_port(const rpc_server *s) { return s->port; }
+
+int rpc_server_listen_local(rpc_server *s, const char *name) {
+    struct sockaddr_un sun;
+    socklen_t len;
+    if (s->lst_local)
+        return -EEXIST;
+    int r = rpc_local_sockaddr(name, &sun, &len);
+    if (r < 0)
+        return r;
+    evutil_socket_t fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (bind(fd, (struct sockaddr *)&sun, len) < 0 || listen(fd, 128) < 0) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    s->lst_local = evconnlistener_new(s->base, accept_cb, s, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+    if (!s->lst_local) {
+        close(fd);
+        return -ENOMEM;
+    }
+    evconnlistener_set_error_cb(s->lst_local, accept_error_cb);
+    return 0;
+}
 
 void rpc_server_set_output_limit(rpc_server *s, size_t high) {
     s->out_high = high ? high : RPC_SERVER_OUT_HIGH;

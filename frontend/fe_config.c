@@ -299,6 +299,7 @@ int fe_config_load(const char *path, fe_config *c, char *err, size_t errlen) {
     c->auto_create_topics = true;
     c->request_timeout_ms = 30000;
     c->fetch_ahead_bytes = 256ll << 20;
+    c->rpc_local = true;
 
     const char *key;
     json_t *v;
@@ -377,6 +378,10 @@ int fe_config_load(const char *path, fe_config *c, char *err, size_t errlen) {
             if (get_int(v, 1024, 1 << 20, &n))
                 FAIL("max_request_bytes_unauth must be 1024 .. 1 MiB");
             c->max_request_bytes_unauth = (size_t)n;
+        } else if (!strcmp(key, "rpc_local")) {
+            if (!json_is_boolean(v))
+                FAIL("rpc_local must be true or false");
+            c->rpc_local = json_is_true(v);
         } else if (!strcmp(key, "fetch_ahead_bytes")) {
             if (get_int(v, 0, 1LL << 40, &n))
                 FAIL("fetch_ahead_bytes must be 0 .. 1 TiB");

@@ -75,6 +75,8 @@ typedef struct fe_config {
     bool auto_create_topics;
     int request_timeout_ms;     /* RPC timeout for non-fetch calls */
     int64_t fetch_ahead_bytes;  /* memory for Fetch read-ahead (fetch_ahead.h); 0: off */
+    bool rpc_local;             /* reach brokers on this host by their local
+                                 * socket when they announce one (rpc_local.h) */
     bool allow_sasl_plaintext;
     fe_scram_user scram_users[FE_MAX_SCRAM_USERS];
     int n_scram_users;

@@ -8,6 +8,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "rpc_local.h"
 #include "rpc_tls.h"
 
 #define REFRESH_INTERVAL_MS 1000
@@ -21,6 +22,7 @@ typedef struct refresh_waiter {
 typedef struct broker_client {
     int32_t id;
     char *address;
+    char *local; /* the broker's local socket name; "" for none */
     rpc_client *client;
 } broker_client;
 
@@ -80,7 +82,8 @@ static int rebuild_index(fe_route *r) {
     return 0;
 }
 
-/* Keep one RPC client per broker id; replace it when the address changed. */
+/* Keep one RPC client per broker id; replace it when an address changed (a
+ * restarted broker announces a new local socket name). */
 static void sync_brokers(fe_route *r) {
     Eddy__ClusterMap *m = r->map;
     for (size_t i = 0; i < m->n_brokers; i++) {
@@ -89,7 +92,13 @@ static void sync_brokers(fe_route *r) {
         for (size_t j = 0; j < r->n_brokers; j++)
             if (r->brokers[j].id == b->id)
                 bc = &r->brokers[j];
-        if (bc && !strcmp(bc->address, b->address))
+        const char *local = r->worker->conf->rpc_local ? b->local_address : "";
+        struct sockaddr_un sun;
+        socklen_t sunlen;
+        if (local[0] && rpc_local_sockaddr(local, &sun, &sunlen) < 0)
+            local = ""; /* not a name we could reach: TCP */
+        if (bc && bc->address && bc->local && !strcmp(bc->address, b->address) &&
+            !strcmp(bc->local, local))
             continue;
         if (!bc) {
             broker_client *nb = realloc(r->brokers, (r->n_brokers + 1) * sizeof *nb);
@@ -102,10 +111,13 @@ static void sync_brokers(fe_route *r) {
         } else {
             rpc_client_free(bc->client);
             free(bc->address);
+            free(bc->local);
         }
         bc->address = strdup(b->address);
-        rpc_client_opts co = {.tls = r->tls};
-        bc->client = bc->address ? rpc_client_new(r->worker->base, bc->address, &co) : NULL;
+        bc->local = strdup(local);
+        rpc_client_opts co = {.tls = r->tls, .local = local};
+        bc->client = bc->address && bc->local
+                         ? rpc_client_new(r->worker->base, bc->address, &co) : NULL;
     }
 }
 
@@ -246,8 +258,10 @@ void fe_route_free(fe_route *r) {
     /* requests still waiting for a map get their answer (an error) too */
     while (r->waiters)
         finish_refresh(r, -ECANCELED);
-    for (size_t i = 0; i < r->n_brokers; i++)
+    for (size_t i = 0; i < r->n_brokers; i++) {
         free(r->brokers[i].address);
+        free(r->brokers[i].local);
+    }
     free(r->brokers);
     free(r->topics);
     free(r->by_name);

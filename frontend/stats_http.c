@@ -1376,10 +1376,15 @@ static int scrape_build(scrape *sc) {
         for (size_t ti = 0; ti < map->n_topics; ti++)
             for (size_t pi = 0; pi < map->topics[ti]->n_partitions; pi++)
                 count += map->topics[ti]->partitions[pi]->broker_id == b->id;
-        json_t *jb = json_pack("{s:i, s:s, s:b, s:I, s:n, s:o}", "id", (int)b->id, "address",
+        /* worker 0's connection, as the probes and rpc_rtt_us */
+        rpc_client *rc = fe_route_broker(sc->s->w0->route, b->id);
+        const char *transport = !rc || !rpc_client_connected(rc) ? "none"
+                                : rpc_client_connected_local(rc) ? "local"
+                                                                 : "tcp";
+        json_t *jb = json_pack("{s:i, s:s, s:b, s:I, s:n, s:o, s:s}", "id", (int)b->id, "address",
                                b->address ? b->address : "", "alive", (int)b->alive,
                                "partitions", (json_int_t)count, "lmdb", "rpc_rtt_us",
-                               rtt_json(sc->s, b->id));
+                               rtt_json(sc->s, b->id), "rpc_transport", transport);
         if (!jb || json_array_append_new(brokers, jb) < 0)
             return -ENOMEM;
         sc->n_calls = bi + 1; /* scrape_free frees what was built so far */

@@ -225,6 +225,10 @@ def test_dead_broker_then_restart(small_cluster):
     r = c.run("restart-broker", "--index", "1")
     assert r.returncode == 0, r.stdout
     wait_for(lambda: not errs(), 40, "every partition served again", c)
+    # the restarted broker announced a new local socket name: the frontend
+    # follows it rather than staying on TCP
+    wait_for(lambda: {b["id"]: b["rpc_transport"] for b in stats(c)["brokers"]}.get(1) == "local",
+             40, "the frontend on broker 1's new local socket", c)
     seen, _ = consume_all(c.bootstrap, "dead", "dead-check", acked)
     assert acked <= seen, "%d acknowledged messages missing" % len(acked - seen)
 

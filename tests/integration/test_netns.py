@@ -122,6 +122,9 @@ sys.exit(0 if len(seen) == 200 else 1)
                            stderr=subprocess.STDOUT, text=True, timeout=120)
         logf.flush()
         assert r.returncode == 0, r.stdout[-3000:] + (tmp_path / "procs.log").read_text()[-3000:]
+        # each broker announced a local socket in its own namespace: the
+        # frontend could not reach it and went by TCP
+        assert "(local socket)" not in (tmp_path / "procs.log").read_text()
     finally:
         for p in procs:
             p.terminate()

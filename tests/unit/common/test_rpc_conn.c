@@ -19,6 +19,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "rpc.h"
+#include "rpc_local.h"
 #include "unit.h"
 
 static struct event_base *base;
@@ -799,6 +800,89 @@ static void test_back_pressure(void) {
     rpc_server_free(s);
 }
 
+/* A local listener (rpc_local.h): the client goes there first, falls back to
+ * TCP when the name is not reachable, and held replies work over it too. */
+static void test_local_socket(void) {
+    struct sockaddr_un sun;
+    socklen_t len;
+    CHECK_EQ_INT(rpc_local_sockaddr("", &sun, &len), -EINVAL);
+    CHECK_EQ_INT(rpc_local_sockaddr(NULL, &sun, &len), -EINVAL);
+    CHECK_EQ_INT(rpc_local_sockaddr("a b", &sun, &len), -EINVAL);
+    CHECK_EQ_INT(rpc_local_sockaddr("x/y", &sun, &len), -EINVAL);
+    char longname[RPC_LOCAL_NAME_MAX + 2];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    CHECK_EQ_INT(rpc_local_sockaddr(longname, &sun, &len), -EINVAL);
+    longname[RPC_LOCAL_NAME_MAX] = '\0';
+    CHECK_EQ_INT(rpc_local_sockaddr(longname, &sun, &len), 0);
+    char small[8];
+    CHECK_EQ_INT(rpc_local_name_new(small, sizeof small), -ENOSPC);
+
+    char name[RPC_LOCAL_NAME_MAX + 1], other[RPC_LOCAL_NAME_MAX + 1];
+    CHECK_EQ_INT(rpc_local_name_new(name, sizeof name), 0);
+    CHECK_EQ_INT(rpc_local_name_new(other, sizeof other), 0);
+    CHECK(strncmp(name, "eddy-rpc-", 9) == 0 && strlen(name) == 9 + 32);
+    CHECK(strcmp(name, other) != 0);
+    char addr[64];
+    rpc_server *s = start_server("127.0.0.1:0", addr, sizeof addr);
+    CHECK_EQ_INT(rpc_server_listen_local(s, "bad name"), -EINVAL);
+    CHECK_EQ_INT(rpc_server_listen_local(s, name), 0);
+    CHECK_EQ_INT(rpc_server_listen_local(s, name), -EEXIST);
+    /* the name is taken while this server holds it */
+    rpc_server *s2 = start_server("127.0.0.1:0", NULL, 0);
+    CHECK_EQ_INT(rpc_server_listen_local(s2, name), -EADDRINUSE);
+    rpc_server_free(s2);
+
+    /* nothing listens on TCP port 1: only the local socket can answer */
+    rpc_client_opts lo = {.local = name, .connect_timeout_ms = 2000};
+    rpc_client *c = rpc_client_new(base, "127.0.0.1:1", &lo);
+    CHECK(c != NULL);
+    result r = {.flags = RPC_CALL_SPLIT_TAIL};
+    call(c, EDDY__METHOD__GET_MAP, 5, (size_t)3 << 20, 5000, &r);
+    WAIT_FOR(r.done, 5000);
+    CHECK_EQ_INT(r.err, 0);
+    CHECK_EQ_INT(r.version, 6);
+    CHECK_EQ_INT(r.tail_len, ((size_t)3 << 20) + 1);
+    CHECK(r.tail_ok);
+    CHECK(rpc_client_connected(c));
+    CHECK(rpc_client_connected_local(c));
+    /* held replies: acknowledged over the local socket as over TCP */
+    released = unheld = released_in_handler = 0;
+    result h = {0};
+    call(c, EDDY__METHOD__DESCRIBE_PRODUCERS, 0, 0, 5000, &h);
+    WAIT_FOR(h.done && released == 1, 5000);
+    CHECK_EQ_INT(h.err, 0);
+    CHECK_EQ_INT(unheld, 0);
+    CHECK_EQ_INT(released, 1);
+    rpc_client_free(c);
+
+    /* a name nobody listens on: TCP */
+    rpc_client_opts gone = {.local = other};
+    c = rpc_client_new(base, addr, &gone);
+    result r2 = {0};
+    call(c, EDDY__METHOD__GET_MAP, 8, 100, 5000, &r2);
+    WAIT_FOR(r2.done, 5000);
+    CHECK_EQ_INT(r2.err, 0);
+    CHECK_EQ_INT(r2.version, 9);
+    CHECK(r2.tail_ok);
+    CHECK(rpc_client_connected(c));
+    CHECK(!rpc_client_connected_local(c));
+    rpc_client_free(c);
+
+    /* neither reachable: the call fails as an unsent one */
+    rpc_client_opts none = {.local = other, .connect_timeout_ms = 300, .backoff_max_ms = 50};
+    c = rpc_client_new(base, "127.0.0.1:1", &none);
+    result r3 = {0};
+    call(c, EDDY__METHOD__GET_MAP, 1, 0, 500, &r3);
+    WAIT_FOR(r3.done, 5000);
+    CHECK_EQ_INT(r3.err, -ECONNREFUSED);
+    rpc_client_free(c);
+
+    rpc_client_opts bad = {.local = "no such name"};
+    CHECK(rpc_client_new(base, addr, &bad) == NULL);
+    rpc_server_free(s);
+}
+
 int main(void) {
     eddy_log_set_level(EDDY_LOG_ERROR); /* connect failures are expected here */
     base = event_base_new();
@@ -814,6 +898,7 @@ int main(void) {
     RUN(test_malformed_closes_one_connection);
     RUN(test_back_pressure);
     RUN(test_held_replies);
+    RUN(test_local_socket);
     /* deferred clean-ups (evdns) run before the base is freed */
     WAIT_FOR(0, 20);
     event_base_free(base);
