@@ -19,6 +19,7 @@
 #include "offsets.h"
 #include "plog_copy.h"
 #include "producer_state.h"
+#include "rpc_local.h"
 #include "server.h"
 
 #define FETCH_MAX_BYTES (4 << 20)
@@ -579,11 +580,8 @@ static void task_start(br_mover *m, const Eddy__TopicInfo *ti, const Eddy__Parti
     t->source = pl->broker_id;
     t->jump = -1;
     t->live = true;
-    /* a bad name only costs the local attempt: rpc_client_new refuses it */
-    struct sockaddr_un sun;
-    socklen_t sunlen;
-    const char *local = rpc_local_sockaddr(src->local_address, &sun, &sunlen) == 0
-                            ? src->local_address : NULL;
+    /* rpc_client_new refuses a bad name: go by TCP then */
+    const char *local = rpc_local_name_valid(src->local_address) ? src->local_address : NULL;
     rpc_client_opts co = {.tls = m->s->rpc_tls, .local = local};
     t->cl = rpc_client_new(m->s->base, src->address, &co);
     t->timer = event_new(m->s->base, -1, 0, on_timer, t);

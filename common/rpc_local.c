@@ -12,21 +12,21 @@
  * net.core.wmem_max) moved a gigabyte with a third of the CPU. */
 #define LOCAL_SNDBUF (4 << 20)
 
-static int name_ok(const char *name) {
+bool rpc_local_name_valid(const char *name) {
     size_t n = name ? strlen(name) : 0;
     if (n == 0 || n > RPC_LOCAL_NAME_MAX)
-        return 0;
+        return false;
     for (size_t i = 0; i < n; i++) {
         char ch = name[i];
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
               ch == '.' || ch == '_' || ch == '-'))
-            return 0;
+            return false;
     }
-    return 1;
+    return true;
 }
 
 int rpc_local_sockaddr(const char *name, struct sockaddr_un *sun, socklen_t *len) {
-    if (!name_ok(name))
+    if (!rpc_local_name_valid(name))
         return -EINVAL;
     size_t n = strlen(name);
     memset(sun, 0, sizeof *sun);

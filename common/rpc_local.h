@@ -21,6 +21,7 @@
 #ifndef EDDY_RPC_LOCAL_H
 #define EDDY_RPC_LOCAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -28,8 +29,12 @@
 /** Longest name accepted, NUL not included. */
 #define RPC_LOCAL_NAME_MAX 64
 
-/** Fill @p sun / @p len with the abstract address of @p name (1 to
- *  RPC_LOCAL_NAME_MAX characters of [A-Za-z0-9._-]). Returns 0 or -EINVAL. */
+/** True when @p name (may be NULL) is a name this module accepts: 1 to
+ *  RPC_LOCAL_NAME_MAX characters of [A-Za-z0-9._-]. */
+bool rpc_local_name_valid(const char *name);
+
+/** Fill @p sun / @p len with the abstract address of @p name (as
+ *  rpc_local_name_valid). Returns 0 or -EINVAL. */
 int rpc_local_sockaddr(const char *name, struct sockaddr_un *sun, socklen_t *len);
 
 /** Write a fresh random name ("eddy-rpc-" and 32 hex digits) into @p buf.

@@ -92,11 +92,9 @@ static void sync_brokers(fe_route *r) {
         for (size_t j = 0; j < r->n_brokers; j++)
             if (r->brokers[j].id == b->id)
                 bc = &r->brokers[j];
-        const char *local = r->worker->conf->rpc_local ? b->local_address : "";
-        struct sockaddr_un sun;
-        socklen_t sunlen;
-        if (local[0] && rpc_local_sockaddr(local, &sun, &sunlen) < 0)
-            local = ""; /* not a name we could reach: TCP */
+        /* a name we could not reach is none: TCP */
+        const char *local = r->worker->conf->rpc_local && rpc_local_name_valid(b->local_address)
+                                ? b->local_address : "";
         if (bc && bc->address && bc->local && !strcmp(bc->address, b->address) &&
             !strcmp(bc->local, local))
             continue;
