@@ -19,6 +19,7 @@
 
 #include "arena.h"
 #include "byteorder.h"
+#include "kafka_proto.h"
 #include "log.h"
 #include "producer_state.h"
 #include "rebalance.h"
@@ -506,18 +507,7 @@ void br_controller_tick(br_controller *c, int64_t now_ms) {
 
 /* ---- topic validation ------------------------------------------------------- */
 
-static bool valid_topic_name(const char *n) {
-    size_t len = strlen(n);
-    if (len == 0 || len > 249 || !strcmp(n, ".") || !strcmp(n, ".."))
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char ch = n[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '.' || ch == '_' || ch == '-'))
-            return false;
-    }
-    return true;
-}
+static bool valid_topic_name(const char *n) { return kafka_topic_name_valid(n, strlen(n)); }
 
 enum cfg_kind { CK_LONG, CK_INT, CK_BOOL, CK_ENUM, CK_LIST, CK_RATIO, CK_ANY };
 

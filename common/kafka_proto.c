@@ -134,3 +134,17 @@ const char *kafka_api_name(int16_t k) {
     default: return NULL;
     }
 }
+
+bool kafka_topic_name_valid(const char *p, size_t n) {
+    if (n == 0 || n > KAFKA_TOPIC_NAME_MAX)
+        return false;
+    if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}

@@ -7,6 +7,7 @@
 #define EDDY_KAFKA_PROTO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arena.h"
@@ -175,5 +176,12 @@ const char *kafka_err_name(int16_t code);
 
 /** Name of an API key ("Produce", "Fetch", ...) or NULL. */
 const char *kafka_api_name(int16_t api_key);
+
+/** Longest topic name Kafka accepts. */
+#define KAFKA_TOPIC_NAME_MAX 249
+
+/** Kafka's rule for topic names: 1 to KAFKA_TOPIC_NAME_MAX characters of
+ *  [A-Za-z0-9._-], neither "." nor "..". @p p need not be NUL-terminated. */
+bool kafka_topic_name_valid(const char *p, size_t n);
 
 #endif

@@ -15,8 +15,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
-/* Kafka's own limit on topic names. */
-#define SAS_TOPIC_MAX 249
+#include "kafka_proto.h"
 
 /* A view of untrusted bytes. */
 typedef struct sv {
@@ -59,24 +58,10 @@ static bool sv_iprefix(sv *v, const char *lit) {
     return true;
 }
 
-/* Kafka topic names: 1..249 of [A-Za-z0-9._-], neither "." nor "..". */
-static bool valid_topic(sv t) {
-    if (t.n == 0 || t.n > SAS_TOPIC_MAX)
-        return false;
-    if ((t.n == 1 && t.p[0] == '.') || (t.n == 2 && t.p[0] == '.' && t.p[1] == '.'))
-        return false;
-    for (size_t i = 0; i < t.n; i++) {
-        char c = t.p[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == '-';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
+static bool valid_topic(sv t) { return kafka_topic_name_valid(t.p, t.n); }
 
 static void copy_topic(char dst[256], sv t) {
-    /* valid_topic() bounded t.n to 249 */
+    /* valid_topic() bounded t.n to KAFKA_TOPIC_NAME_MAX */
     memcpy(dst, t.p, t.n);
     dst[t.n] = '\0';
 }

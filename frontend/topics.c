@@ -19,18 +19,7 @@ typedef struct ensure_ctx {
 } ensure_ctx;
 
 bool fe_topic_name_valid(kafka_str name) {
-    if (name.len <= 0 || name.len > 249)
-        return false;
-    if ((name.len == 1 && name.ptr[0] == '.') ||
-        (name.len == 2 && name.ptr[0] == '.' && name.ptr[1] == '.'))
-        return false;
-    for (int32_t i = 0; i < name.len; i++) {
-        char c = name.ptr[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
+    return name.len > 0 && kafka_topic_name_valid(name.ptr, (size_t)name.len);
 }
 
 bool fe_topics_may_autocreate(const fe_req *req) {
